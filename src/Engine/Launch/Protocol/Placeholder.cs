@@ -1,0 +1,1 @@
+namespace Playground.Engine.Launch.Protocol;
