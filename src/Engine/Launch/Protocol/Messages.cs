@@ -1,0 +1,27 @@
+namespace Playground.Engine.Launch.Protocol;
+
+/// <summary>Message types on the launch channel (a SOCK_SEQPACKET pair: one message per datagram).</summary>
+public enum MessageType : byte
+{
+    /// <summary>engine → init: the <see cref="LaunchPlan"/>.</summary>
+    Plan = 1,
+    /// <summary>init → engine: I exist (with my pid as the host sees it, if known); map my ids and place me in the cgroup.</summary>
+    Hello = 2,
+    /// <summary>engine → init: maps written, cgroup joined; carry on.</summary>
+    Go = 3,
+    /// <summary>init → engine: one step of the launch story.</summary>
+    Step = 4,
+    /// <summary>init → engine: execve is next; end of stream after this means it succeeded.</summary>
+    Exec = 5,
+    /// <summary>init → engine (PID 1 only): the command was started.</summary>
+    Started = 6,
+    /// <summary>init → engine (PID 1 only): the command ended; code or signal.</summary>
+    Exited = 7,
+    /// <summary>init → engine: a terminal made inside the sandbox; the master fd rides along (SCM_RIGHTS).</summary>
+    Terminal = 8,
+}
+
+public sealed record StepReport(string Step, string Syscall, int Errno, string Detail)
+{
+    public bool Ok => Errno == 0 && Syscall.Length == 0;
+}

@@ -1,1 +1,0 @@
-namespace Playground.Engine.Launch.Protocol;
