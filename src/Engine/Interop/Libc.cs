@@ -95,3 +95,11 @@ internal static unsafe partial class Libc
         NativeMemory.Free(arr);
     }
 }
+
+internal static unsafe partial class Libc
+{
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events; public short REvents; }
+    public const short POLLIN = 1;
+    [LibraryImport(C, SetLastError = true)] public static partial int poll(PollFd* fds, nuint n, int timeoutMs);
+}

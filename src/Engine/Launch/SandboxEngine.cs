@@ -1,8 +1,16 @@
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+using Playground.Engine.Cgroups;
+using Playground.Engine.Interop;
+using Playground.Engine.Launch.Protocol;
 using Playground.Engine.Spec;
 
 namespace Playground.Engine.Launch;
 
-public readonly record struct TerminalSize(ushort Columns, ushort Rows);
+public readonly record struct TerminalSize(ushort Columns, ushort Rows)
+{
+    public static TerminalSize Default { get; } = new(80, 24);
+}
 
 public sealed record EngineOptions
 {
@@ -10,42 +18,171 @@ public sealed record EngineOptions
     public string? InitPath { get; init; }
     /// <summary>Name of the cgroup parent of every sandbox.</summary>
     public string CgroupParent { get; init; } = "playground";
+    /// <summary>How long init may stay silent during a launch before the launch fails.</summary>
+    public int StepTimeoutMs { get; init; } = 30_000;
 }
 
-/// <summary>Launches sandboxes. Thread-safe; one per process is enough.</summary>
-public sealed partial class SandboxEngine(EngineOptions? options = null)
+/// <summary>
+/// Launches sandboxes: validate, build the plan, make the cgroup, posix_spawn util-linux
+/// unshare (or nsenter) with init as its command, answer init's hello (id maps, cgroup),
+/// collect the launch story. Thread-safe; one per process is enough.
+/// </summary>
+public sealed class SandboxEngine
 {
-    public EngineOptions Options { get; } = options ?? new EngineOptions();
+    readonly Lazy<CgroupManager> _cgroups;
+
+    public SandboxEngine(EngineOptions? options = null)
+    {
+        Options = options ?? new EngineOptions();
+        InitPath = Options.InitPath ?? Path.Combine(AppContext.BaseDirectory, "playground-init");
+        _cgroups = new(() => CgroupManager.Detect(parent: Options.CgroupParent));
+    }
+
+    public EngineOptions Options { get; }
+    public string InitPath { get; }
+    public CgroupManager Cgroups => _cgroups.Value;
 
     /// <summary>
     /// Validates the spec, creates the sandbox and returns once the command has been
-    /// executed (or throws <see cref="SpecValidationException"/> before anything is made, or
-    /// <see cref="SandboxException"/> naming the failed step, with nothing left behind).
+    /// executed; throws <see cref="SpecValidationException"/> before anything is made, or
+    /// <see cref="SandboxException"/> naming the failed step, with nothing left behind.
     /// </summary>
-    public SandboxSession Launch(SandboxSpec spec, TerminalSize? size = null) => throw new NotImplementedException();
-}
+    public SandboxSession Launch(SandboxSpec spec, TerminalSize? size = null)
+    {
+        SpecValidator.ThrowIfInvalid(spec);
+        if (!File.Exists(InitPath))
+            throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
+        var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var cgroup = Cgroups.Create(id, spec.Limits);
+        try
+        {
+            var argv = PlanBuilder.UnshareArgs(spec, InitPath);
+            var started = Start(argv, plan, cgroup, spec.Rootfs!, spec.Namespaces.Pid, spec.Namespaces.User ? spec : null);
+            return new SandboxSession(this, id, spec, plan, cgroup, started, null);
+        }
+        catch
+        {
+            cgroup.Delete();
+            throw;
+        }
+    }
 
-/// <summary>A running sandbox: its first process's stdio (a PTY or pipes), its story, its end.</summary>
-public sealed partial class SandboxSession : IDisposable
-{
-    public string Id { get; } = "";
-    public SandboxSpec Spec { get; } = new();
-    public LaunchStory Story { get; } = new([]);
-    public bool HasTerminal { get; }
-    /// <summary>Writes go to the PTY master or the stdin pipe.</summary>
-    public Stream Input { get; } = Stream.Null;
-    /// <summary>The PTY master's output, or the stdout pipe.</summary>
-    public Stream Output { get; } = Stream.Null;
-    /// <summary>The stderr pipe; null with a terminal (both go to the PTY).</summary>
-    public Stream? Error { get; }
-    /// <summary>Completes when the sandbox's command has ended.</summary>
-    public Task<ExitStatus> Completion { get; } = Task.FromResult(default(ExitStatus));
-    public void CloseInput() => throw new NotImplementedException();
-    public void Resize(TerminalSize size) => throw new NotImplementedException();
-    /// <summary>Another process in the same namespaces, cgroup, root, capabilities and seccomp filter.</summary>
-    public SandboxSession Exec(IReadOnlyList<string> command, bool terminal, TerminalSize? size = null) => throw new NotImplementedException();
-    /// <summary>SIGKILL to every process of the sandbox.</summary>
-    public void Kill() => throw new NotImplementedException();
-    /// <summary>Kills and reclaims everything: processes, cgroup, fds.</summary>
-    public void Dispose() { }
+    internal SandboxSession Exec(SandboxSession sandbox, IReadOnlyList<string> command, bool terminal, TerminalSize? size)
+    {
+        if (command.Count == 0) throw new SpecValidationException([new SpecError("command", "give the program to run")]);
+        var plan = PlanBuilder.ForExec(sandbox.Plan, command, terminal, size ?? TerminalSize.Default);
+        var argv = PlanBuilder.NsenterArgs(sandbox.Spec, sandbox.InitPid, InitPath);
+        var started = Start(argv, plan, sandbox.Cgroup, sandbox.Spec.Rootfs!, sandbox.Spec.Namespaces.Pid, null);
+        return new SandboxSession(this, sandbox.Id, sandbox.Spec with { Command = command, Terminal = terminal }, plan, sandbox.Cgroup, started, sandbox);
+    }
+
+    /// <summary>What a started process left us: its pids, stdio, channel and story.</summary>
+    internal sealed record Started(int Pid, int InitPid, Stdio Stdio, LaunchChannel Channel, LaunchStory Story, bool ReportsExit);
+
+    Started Start(List<string> argv, LaunchPlan plan, SandboxCgroup cgroup, string rootfs, bool forks, SandboxSpec? mapIdsOf)
+    {
+        var steps = new List<LaunchStep>();
+        var stdio = Stdio.Create(plan.Terminal);
+        var channel = new LaunchChannel();
+        var pid = 0;
+        try
+        {
+            steps.Add(new LaunchStep("spawn", true, 0, string.Join(' ', argv)));
+            pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, channel.Theirs, stdio.ChildTerminal],
+                ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+            stdio.CloseChildEnds();
+            channel.CloseTheirs();
+            channel.Send(WireWriter.Encode(plan));
+            var initPid = pid;
+            string? execPath = null;
+            while (true)
+            {
+                var msg = channel.Receive(Options.StepTimeoutMs, out var passedFd);
+                if (msg is null)
+                {
+                    // End of stream: after Exec it means execve succeeded (our end is close-on-exec).
+                    if (execPath is not null) { steps.Add(new LaunchStep("execve", true, 0, execPath)); break; }
+                    throw EarlyExit(steps, stdio);
+                }
+                switch (msg.Type)
+                {
+                    case MessageType.Hello:
+                        initPid = forks ? ChildOf(pid) : pid;
+                        if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps);
+                        cgroup.AddProcess(pid);
+                        if (initPid != pid) cgroup.AddProcess(initPid);
+                        steps.Add(new LaunchStep("join cgroup", true, 0, cgroup.RelativePath));
+                        channel.Send(new WireWriter(MessageType.Go).ToArray());
+                        break;
+                    case MessageType.Step:
+                        var s = msg.Step();
+                        steps.Add(new LaunchStep(s.Step, s.Ok, s.Errno, s.Ok ? s.Detail : $"{s.Syscall}: {s.Detail}"));
+                        if (!s.Ok)
+                            throw new SandboxException(s.Step, s.Syscall, s.Errno,
+                                LaunchHints.For(s.Step, s.Syscall, s.Errno, s.Detail, rootfs, plan), new LaunchStory(steps));
+                        break;
+                    case MessageType.Terminal:
+                        stdio.UseSandboxTerminal(passedFd);
+                        break;
+                    case MessageType.Exec:
+                        execPath = msg.Str();
+                        break;
+                    case MessageType.Started:
+                        return new Started(pid, initPid, stdio, channel, new LaunchStory(steps), true);
+                }
+                if (msg.Type == MessageType.Started) break;
+            }
+            return new Started(pid, initPid, stdio, channel, new LaunchStory(steps), false);
+        }
+        catch
+        {
+            if (pid > 0) { cgroup.KillAll(TimeSpan.FromSeconds(5)); Libc.kill(pid, Libc.SIGKILL); Reap(pid); }
+            stdio.Dispose();
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    static SandboxException EarlyExit(List<LaunchStep> steps, Stdio stdio)
+    {
+        // unshare/nsenter failed before init could speak: their message is on stderr.
+        var text = stdio.DrainDiagnostics().Trim();
+        var story = new LaunchStory([.. steps, new LaunchStep("namespaces", false, 0, text)]);
+        return new SandboxException("namespaces", "unshare", 0,
+            text.Length > 0 ? text : "the namespace helper exited before init started", story);
+    }
+
+    static unsafe void Reap(int pid)
+    {
+        int status;
+        while (Libc.waitpid(pid, &status, 0) < 0 && Libc.Errno == Errno.EINTR) { }
+    }
+
+    /// <summary>unshare --fork made init its only child.</summary>
+    static int ChildOf(int pid)
+    {
+        var text = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
+        return int.Parse(text.Split(' ')[0]);
+    }
+
+    static void WriteIdMaps(int pid, SandboxSpec spec, List<LaunchStep> steps)
+    {
+        // As root of the parent namespace we may map any range, in one write each (user_namespaces(7)):
+        // no newuidmap round trip, which was most of the cost of `unshare --map-users`.
+        static string Lines(IReadOnlyList<IdMapping> m) => string.Concat(m.Select(x => $"{x.Inside} {x.Outside} {x.Count}\n"));
+        var uid = Lines(spec.EffectiveUidMap);
+        var gid = Lines(spec.EffectiveGidMap);
+        try
+        {
+            File.WriteAllText($"/proc/{pid}/uid_map", uid);
+            File.WriteAllText($"/proc/{pid}/gid_map", gid);
+        }
+        catch (IOException e)
+        {
+            steps.Add(new LaunchStep("id maps", false, Errno.EPERM, e.Message));
+            throw new SandboxException("id maps", "write uid_map", Errno.EPERM, e.Message, new LaunchStory(steps));
+        }
+        steps.Add(new LaunchStep("id maps", true, 0, $"uid {uid.Trim()}, gid {gid.Trim()}".Replace('\n', ';')));
+    }
 }

@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Playground.Engine.Interop;
+
+namespace Playground.Engine.Launch;
+
+/// <summary>
+/// posix_spawn(3) from the threaded engine: the only way our children start (no fork of a
+/// .NET process). The child gets exactly the fds in <paramref name="fds"/> (index = fd number),
+/// its own session, default signal handling and an empty signal mask.
+/// </summary>
+internal static unsafe class Spawner
+{
+    public static int Spawn(IReadOnlyList<string> argv, IReadOnlyList<SafeHandle?> fds, IReadOnlyList<string> env)
+    {
+        var attr = stackalloc byte[Libc.SpawnAttrSize];
+        var fa = stackalloc byte[Libc.FileActionsSize];
+        var none = stackalloc byte[Libc.SigSetSize];
+        var all = stackalloc byte[Libc.SigSetSize];
+        Libc.sigemptyset(none);
+        Libc.sigfillset(all);
+        Libc.posix_spawnattr_init(attr);
+        Libc.posix_spawn_file_actions_init(fa);
+        var path = (byte*)Marshal.StringToCoTaskMemUTF8(argv[0]);
+        var a = Libc.StringArray(argv);
+        var e = Libc.StringArray(env);
+        var added = new List<SafeHandle>();
+        try
+        {
+            Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF));
+            Libc.posix_spawnattr_setsigmask(attr, none);
+            Libc.posix_spawnattr_setsigdefault(attr, all);
+            for (var target = 0; target < fds.Count; target++)
+            {
+                if (fds[target] is not { } h) continue;
+                var ok = false;
+                h.DangerousAddRef(ref ok);
+                added.Add(h);
+                // dup2 clears close-on-exec on the copy: this is how an fd crosses on purpose.
+                Libc.posix_spawn_file_actions_adddup2(fa, (int)h.DangerousGetHandle(), target);
+            }
+            int pid;
+            var rc = Libc.posix_spawn(&pid, path, fa, attr, a, e);
+            if (rc != 0)
+                throw new SandboxException("spawn", $"posix_spawn({argv[0]})", rc,
+                    rc == Errno.ENOENT ? $"{argv[0]} is not installed (util-linux provides unshare and nsenter)" : "");
+            return pid;
+        }
+        finally
+        {
+            foreach (var h in added) h.DangerousRelease();
+            Libc.FreeStringArray(a); Libc.FreeStringArray(e); Marshal.FreeCoTaskMem((nint)path);
+            Libc.posix_spawn_file_actions_destroy(fa);
+            Libc.posix_spawnattr_destroy(attr);
+        }
+    }
+
+    public static (SafeFileHandle Read, SafeFileHandle Write) Pipe()
+    {
+        var fds = stackalloc int[2];
+        if (Libc.pipe2(fds, Libc.O_CLOEXEC) < 0) throw new IOException($"pipe2: {Errno.Name(Libc.Errno)}");
+        return (new SafeFileHandle(fds[0], true), new SafeFileHandle(fds[1], true));
+    }
+
+    public static SafeFileHandle OpenNull(int flags) =>
+        new(Libc.open("/dev/null", flags | Libc.O_CLOEXEC, 0), true);
+}

@@ -1,0 +1,38 @@
+using Playground.Engine.Launch;
+using Playground.Engine.Rootfs;
+using Playground.Engine.Spec;
+
+namespace Playground.Tests.Launch;
+
+/// <summary>A busybox rootfs (Debian's busybox-static) and an engine, shared by the launch tests.</summary>
+public sealed class SandboxFixture : IDisposable
+{
+    public string Dir { get; } = Directory.CreateTempSubdirectory("playground-tests-").FullName;
+    public string Rootfs => Path.Combine(Dir, "rootfs");
+    public SandboxEngine Engine { get; } = new();
+
+    public SandboxFixture() => BusyboxRootfs.Create(Rootfs);
+
+    public SandboxSpec Spec(params string[] command) => SandboxSpec.Default(Rootfs, command);
+
+    /// <summary>Runs to completion on pipes; returns exit status, stdout and stderr.</summary>
+    public static (ExitStatus Exit, string Out, string Err) Run(SandboxEngine engine, SandboxSpec spec)
+    {
+        using var s = engine.Launch(spec);
+        s.CloseInput();
+        var output = Task.Run(() => new StreamReader(s.Output).ReadToEnd());
+        var error = Task.Run(() => new StreamReader(s.Error!).ReadToEnd());
+        if (!s.Completion.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException($"{string.Join(' ', spec.Command)} did not end");
+        return (s.Completion.Result, output.Result, error.Result);
+    }
+
+    public (ExitStatus Exit, string Out, string Err) Run(SandboxSpec spec) => Run(Engine, spec);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+[CollectionDefinition("sandbox")]
+public sealed class SandboxCollection : ICollectionFixture<SandboxFixture>;
