@@ -1,0 +1,9 @@
+namespace Playground.Engine.Cgroups;
+
+/// <summary>What a sandbox uses now and what it may use; null means "no limit" or "this kernel does not say".</summary>
+public sealed record ResourceUsage(
+    long MemoryBytes,
+    long? MemoryMaxBytes,
+    long PidsCurrent,
+    long? PidsMax,
+    long? OomKills);
