@@ -9,7 +9,7 @@ public static partial class Errno
         EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17,
         EXDEV = 18, ENODEV = 19, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25,
         ETXTBSY = 26, EFBIG = 27, ENOSPC = 28, ESPIPE = 29, EROFS = 30, EMLINK = 31, EPIPE = 32, ERANGE = 34,
-        ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, EOPNOTSUPP = 95, EUSERS = 87;
+        ENAMETOOLONG = 36, ENOSYS = 38, EOVERFLOW = 75, ENOTEMPTY = 39, ELOOP = 40, EOPNOTSUPP = 95, EUSERS = 87;
 
     static readonly Dictionary<int, string> Names = new()
     {
@@ -20,7 +20,7 @@ public static partial class Errno
         [EINVAL] = "EINVAL", [ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [ETXTBSY] = "ETXTBSY",
         [EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE", [EROFS] = "EROFS", [EMLINK] = "EMLINK",
         [EPIPE] = "EPIPE", [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
-        [ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP", [EOPNOTSUPP] = "EOPNOTSUPP", [EUSERS] = "EUSERS",
+        [ENOTEMPTY] = "ENOTEMPTY", [EOVERFLOW] = "EOVERFLOW", [ELOOP] = "ELOOP", [EOPNOTSUPP] = "EOPNOTSUPP", [EUSERS] = "EUSERS",
     };
 
     public static string Name(int errno) => Names.TryGetValue(errno, out var n) ? n : $"errno {errno}";

@@ -110,7 +110,7 @@ internal static class PlanBuilder
         if (spec.MinimalDev) ops.AddRange(MinimalDev);
         foreach (var m in spec.Mounts)
         {
-            var target = RootfsPaths.Inside(spec.Rootfs!, m.Destination);
+            var target = InsideRoot(spec.Rootfs!, m.Destination);
             ops.Add(m.Type switch
             {
                 MountType.Bind => new MountOp(MountOpKind.Bind, target, Path.GetFullPath(m.Source!), m.ReadOnly),
@@ -148,8 +148,16 @@ internal static class PlanBuilder
 
     static string DevptsInside(SandboxSpec spec) =>
         spec.Mounts.LastOrDefault(m => m.Type == MountType.Devpts) is { } m
-            ? RootfsPaths.Inside(spec.Rootfs!, m.Destination)
+            ? InsideRoot(spec.Rootfs!, m.Destination)
             : spec.MinimalDev ? "/dev/pts" : "";
+
+    /// <summary>The destination with symlinks resolved inside the rootfs (never out of it), as a path from its root.</summary>
+    static string InsideRoot(string rootfs, string destination)
+    {
+        var root = Path.GetFullPath(rootfs).TrimEnd('/');
+        var host = RootfsPaths.ResolveInside(root, destination);
+        return host.Length > root.Length ? host[root.Length..] : "/";
+    }
 
     static IReadOnlyList<string> Environment(EnvironmentSpec env)
     {

@@ -21,7 +21,7 @@ internal static unsafe class Spawner
         Libc.sigfillset(all);
         Libc.posix_spawnattr_init(attr);
         Libc.posix_spawn_file_actions_init(fa);
-        var path = (byte*)Marshal.StringToCoTaskMemUTF8(argv[0]);
+        var path = (byte*)Marshal.StringToCoTaskMemUTF8(Which(argv[0]));
         var a = Libc.StringArray(argv);
         var e = Libc.StringArray(env);
         var added = new List<SafeHandle>();
@@ -54,6 +54,17 @@ internal static unsafe class Spawner
             Libc.posix_spawnattr_destroy(attr);
         }
     }
+
+    /// <summary>posix_spawn does not search PATH: find util-linux's tools ourselves (once each).</summary>
+    static string Which(string program)
+    {
+        if (program.Contains('/')) return program;
+        return Found.GetOrAdd(program, p =>
+            (System.Environment.GetEnvironmentVariable("PATH") + ":/usr/sbin:/usr/bin:/sbin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                .Select(d => Path.Combine(d, p)).FirstOrDefault(File.Exists) ?? p);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Found = new();
 
     public static (SafeFileHandle Read, SafeFileHandle Write) Pipe()
     {
