@@ -106,7 +106,9 @@ internal static class AttachedRun
     }
 
     /// <summary>A stream on one of our standard fds that bypasses System.Console, whose terminal handling would fight raw mode.</summary>
-    static FileStream Fd(int fd, FileAccess access) => new(new SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
+    /// <remarks>Not a FileStream: on a regular file (stdout redirected) it would write at its own offset, from 0.</remarks>
+    static FdStream Fd(int fd, FileAccess access) =>
+        new(new SafeFileHandle(fd, ownsHandle: false), access == FileAccess.Read, access == FileAccess.Write);
 
     static IDisposable StopOn(SandboxSession session, params PosixSignal[] signals)
     {

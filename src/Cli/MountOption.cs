@@ -54,7 +54,7 @@ internal static class MountOption
         if (size is not null)
         {
             if (type != MountType.Tmpfs) { error = "size= is only for tmpfs mounts"; return false; }
-            if (!SpecServices.ParseSize(size, out var b)) { error = $"size={size} is not a size; use bytes or k, m, g (e.g. 64m)"; return false; }
+            if (!Sizes.TryParse(size, out var b) || b <= 0) { error = $"size={size} is not a size; use bytes or k, m, g (e.g. 64m)"; return false; }
             bytes = b;
         }
 

@@ -71,8 +71,8 @@ internal static class OptionValues
         var eq = text.IndexOf('=');
         if (eq <= 0) return $"'{text}' is not NAME=SOFT[:HARD] (e.g. nofile=1024:4096)";
         var name = text[..eq].Trim().ToLowerInvariant();
-        if (!SpecServices.ParseRlimit(name, out _))
-            return $"'{name}' is not a resource limit; use one of {SpecServices.RlimitAccepted}";
+        if (!Rlimits.TryParse(name, out _))
+            return $"'{name}' is not a resource limit; use one of {Rlimits.Accepted}";
         if (name.StartsWith("rlimit_", StringComparison.Ordinal)) name = name["rlimit_".Length..];
         var values = text[(eq + 1)..].Split(':');
         if (values.Length > 2 || !RlimitValue(values[0], out var soft) ||
@@ -90,7 +90,7 @@ internal static class OptionValues
     }
 
     public static string? Size(string text, out long bytes) =>
-        SpecServices.ParseSize(text, out bytes) ? null : $"'{text}' is not a size; use bytes or a number with k, m, g or t (e.g. 64m)";
+        Sizes.TryParse(text, out bytes) && bytes > 0 ? null : $"'{text}' is not a size; use bytes or a number with k, m, g or t (e.g. 64m)";
 
     public static string? Pids(string text, out long n) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out n) && n > 0 ? null : $"'{text}' is not a positive number of processes";

@@ -17,6 +17,7 @@ public static class Program
         {
             RunCommand.Create(new SpecOptions()),
             BenchCommand.Create(),
+            RootfsCommand.Create(),
         };
         if (args.Length > 0 && args[0] == "run")
         {

@@ -1,3 +1,4 @@
+using Playground.Engine.Spec;
 using System.CommandLine;
 using Playground.Cli.Terminal;
 using Playground.Engine;
@@ -30,12 +31,12 @@ internal static class RunCommand
         var spec = request.Spec;
         if (request.Flags.PrintSpec)
         {
-            Console.Out.WriteLine(SpecServices.Serialize(spec));
+            Console.Out.WriteLine(SpecJson.Serialize(spec));
             return 0;
         }
         try
         {
-            SpecServices.Validate(spec);
+            SpecValidator.ThrowIfInvalid(spec);
         }
         catch (SpecValidationException e)
         {
@@ -44,7 +45,7 @@ internal static class RunCommand
         }
         if (request.Flags.PrintCommand)
         {
-            Console.Out.WriteLine(SpecServices.RenderShell(spec));
+            Console.Out.WriteLine(ShellCommandRenderer.Render(spec));
             return 0;
         }
         return AttachedRun.Run(spec, request.Flags.Story);

@@ -1,3 +1,4 @@
+using Playground.Engine;
 using System.CommandLine;
 using Playground.Engine.Spec;
 
@@ -70,8 +71,8 @@ internal sealed class SpecOptions
         if (r.GetValue(Spec) is { } file)
         {
             var path = Path.GetFullPath(file, cwd);
-            try { spec = SpecServices.Deserialize(File.ReadAllText(path)); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            try { spec = SpecJson.Deserialize(File.ReadAllText(path)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or SpecValidationException)
             { errors.Add($"--spec: cannot read {path}: {e.Message}"); }
         }
 

@@ -50,6 +50,8 @@ internal sealed unsafe class LaunchChannel : IDisposable
             var iov = new Libc.IoVec { Base = p, Len = buf.Length };
             var msg = new Libc.MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = 64 };
             do n = Libc.recvmsg(Fd, &msg, Libc.MSG_CMSG_CLOEXEC); while (n < 0 && Libc.Errno == Errno.EINTR);
+            // ECONNRESET: init ended with our message unread; for us that is its end of stream.
+            if (n < 0 && Libc.Errno == 104) n = 0;
             if (n < 0) throw new SandboxException("launch channel", "recvmsg", Libc.Errno, "");
             if (msg.ControlLen >= 20 && *(int*)(control + 8) == Libc.SOL_SOCKET && *(int*)(control + 12) == Libc.SCM_RIGHTS)
                 fd = *(int*)(control + 16);

@@ -15,6 +15,8 @@ internal static class LaunchHints
                 $"cannot create a mount point in the rootfs ({detail}): inside the user namespace the rootfs belongs to an unmapped owner; create the directory in the rootfs first",
             ("mount", Errno.EPERM) when step.Contains("sysfs") => "sysfs needs a network namespace owned by the sandbox's user namespace: switch the net namespace on",
             ("mount", Errno.EPERM) when step.Contains("mqueue") => "mqueue needs the ipc namespace: switch it on",
+            ("mount" or "chroot", Errno.EACCES) when step is "bind rootfs" or "chroot" =>
+                $"the sandbox's root cannot reach {rootfs}: with a user namespace it is an unprivileged uid on the host, so the rootfs and every directory above it must be searchable by others (chmod o+rx)",
             ("chdir", Errno.ENOENT) => $"the working directory {detail} does not exist in the rootfs",
             ("sethostname", Errno.EPERM) => "setting the host name needs the uts namespace and CAP_SYS_ADMIN",
             ("seccomp", Errno.EACCES) => "installing a seccomp filter without no_new_privs needs CAP_SYS_ADMIN",

@@ -119,7 +119,7 @@ internal static class PlanBuilder
                 MountType.Devpts => new MountOp(MountOpKind.Devpts, target, Data: DevptsOptions),
                 MountType.Mqueue => new MountOp(MountOpKind.Mqueue, target),
                 _ => new MountOp(MountOpKind.Tmpfs, target, ReadOnly: m.ReadOnly,
-                    Data: m.SizeBytes is { } size ? $"mode=755,size={size}" : "mode=755"),
+                    Data: m.SizeBytes is { } size ? $"mode=1777,size={size}" : "mode=1777"),
             });
         }
         if (spec.MaskPaths)

@@ -53,6 +53,7 @@ public sealed class SandboxEngine
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
+        MountPoints.Create(plan);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var cgroup = Cgroups.Create(id, spec.Limits);
         try
@@ -71,6 +72,11 @@ public sealed class SandboxEngine
     internal SandboxSession Exec(SandboxSession sandbox, IReadOnlyList<string> command, bool terminal, TerminalSize? size)
     {
         if (command.Count == 0) throw new SpecValidationException([new SpecError("command", "give the program to run")]);
+        if (sandbox.Spec.Namespaces.Mount)
+            // init is a dynamically linked NativeAOT program: inside a root switched with
+            // pivot_root its ELF interpreter is gone, so nsenter cannot exec it there.
+            throw new SandboxException("exec", "nsenter", Errno.ENOSYS,
+                "joining a sandbox that has its own mount namespace is not available yet; it works for chroot sandboxes (mount namespace off)");
         var plan = PlanBuilder.ForExec(sandbox.Plan, command, terminal, size ?? TerminalSize.Default);
         var argv = PlanBuilder.NsenterArgs(sandbox.Spec, sandbox.InitPid, InitPath);
         var started = Start(argv, plan, sandbox.Cgroup, sandbox.Spec.Rootfs!, sandbox.Spec.Namespaces.Pid, null);
@@ -83,7 +89,7 @@ public sealed class SandboxEngine
     Started Start(List<string> argv, LaunchPlan plan, SandboxCgroup cgroup, string rootfs, bool forks, SandboxSpec? mapIdsOf)
     {
         var steps = new List<LaunchStep>();
-        var stdio = Stdio.Create(plan.Terminal);
+        var stdio = Stdio.Create(plan.Terminal, plan.Columns, plan.Rows);
         var channel = new LaunchChannel();
         var pid = 0;
         try
@@ -103,7 +109,7 @@ public sealed class SandboxEngine
                 {
                     // End of stream: after Exec it means execve succeeded (our end is close-on-exec).
                     if (execPath is not null) { steps.Add(new LaunchStep("execve", true, 0, execPath)); break; }
-                    throw EarlyExit(steps, stdio);
+                    throw EarlyExit(steps, stdio, argv[0]);
                 }
                 switch (msg.Type)
                 {
@@ -144,12 +150,12 @@ public sealed class SandboxEngine
         }
     }
 
-    static SandboxException EarlyExit(List<LaunchStep> steps, Stdio stdio)
+    static SandboxException EarlyExit(List<LaunchStep> steps, Stdio stdio, string helper)
     {
         // unshare/nsenter failed before init could speak: their message is on stderr.
         var text = stdio.DrainDiagnostics().Trim();
         var story = new LaunchStory([.. steps, new LaunchStep("namespaces", false, 0, text)]);
-        return new SandboxException("namespaces", "unshare", 0,
+        return new SandboxException("namespaces", Path.GetFileName(helper), 0,
             text.Length > 0 ? text : "the namespace helper exited before init started", story);
     }
 

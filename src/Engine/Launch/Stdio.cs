@@ -13,7 +13,7 @@ internal sealed unsafe class Stdio : IDisposable
     public SafeFileHandle? ChildIn, ChildOut, ChildErr, ChildTerminal;
     SafeFileHandle? _master, _stdinWrite, _stdoutRead, _stderrRead, _diagRead;
 
-    public static Stdio Create(bool terminal)
+    public static Stdio Create(bool terminal, ushort columns, ushort rows)
     {
         var s = new Stdio();
         if (terminal)
@@ -21,6 +21,8 @@ internal sealed unsafe class Stdio : IDisposable
             var m = Libc.posix_openpt(Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
             if (m < 0 || Libc.unlockpt(m) < 0) throw new SandboxException("terminal", "posix_openpt", Libc.Errno, "");
             s._master = new SafeFileHandle(m, true);
+            var ws = new Libc.WinSize { Cols = columns, Rows = rows };
+            Libc.ioctl(m, Libc.TIOCSWINSZ, &ws);
             s.ChildTerminal = s._master;
             s.ChildIn = Spawner.OpenNull(Libc.O_RDONLY);
             (s._diagRead, s.ChildOut) = Spawner.Pipe();

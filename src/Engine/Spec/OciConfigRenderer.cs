@@ -16,7 +16,8 @@ public static class OciConfigRenderer
     /// separately; until it is wired here this returns null and the profile carries only the spec's own
     /// rules, with an annotation saying so. Wire it with one line: <c>=> DockerDefaultProfile.Denied</c>.
     /// </summary>
-    static IReadOnlyList<string>? DockerDefaultDenied() => null;
+    static IReadOnlyList<string>? DockerDefaultDenied() =>
+        Playground.Engine.Seccomp.DockerDefaultProfile.OnThisArchitecture.Where(r => !r.OnlyWithNamespaceFlags).Select(r => r.Syscall).ToList();
 
     public static string Render(SandboxSpec spec) => Render(spec, DockerDefaultDenied());
 

@@ -36,6 +36,8 @@ public static partial class SpecValidator
             if (m.ReadOnly && !ReadOnlyTypes.Contains(m.Type))
                 add($"{at}.readOnly", $"readOnly applies to bind, tmpfs, sysfs and proc mounts, not {Name(m.Type)}");
 
+            if (m.Type == MountType.Proc && ns.User && !ns.Pid)
+                add(at, "mounting proc inside a user namespace needs a pid namespace owned by it (the kernel refuses with EPERM): turn namespaces.pid on, or bind-mount /proc instead");
             if (m.Type == MountType.Sysfs && ns.User && !ns.Net)
                 add(at, "mounting sysfs inside a user namespace needs a network namespace owned by it (the kernel refuses with EPERM): turn namespaces.net on, or bind-mount /sys instead");
         }

@@ -13,7 +13,7 @@ public sealed class SpecFileOptionTests : IDisposable
     string Write(SandboxSpec spec)
     {
         var path = Path.Combine(dir, "spec.json");
-        File.WriteAllText(path, SpecServices.Serialize(spec));
+        File.WriteAllText(path, SpecJson.Serialize(spec));
         return path;
     }
 
@@ -36,7 +36,7 @@ public sealed class SpecFileOptionTests : IDisposable
     {
         var r = SpecOptions.Parse(["--spec", Write(FromFile)]);
         Assert.Empty(r.Errors);
-        Assert.Equal(SpecServices.Serialize(FromFile), SpecServices.Serialize(r.Spec));
+        Assert.Equal(SpecJson.Serialize(FromFile), SpecJson.Serialize(r.Spec));
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class SpecOptionsTests
     {
         var spec = Spec("--rootfs", "/r", "/bin/sh");
         // Lists compare by reference in records; their JSON compares by content.
-        Assert.Equal(SpecServices.Serialize(SandboxSpec.Default("/r", "/bin/sh")), SpecServices.Serialize(spec));
+        Assert.Equal(SpecJson.Serialize(SandboxSpec.Default("/r", "/bin/sh")), SpecJson.Serialize(spec));
         Assert.Equal(["/bin/sh"], spec.Command);
         Assert.Equal(NamespaceSet.AllButTime, spec.Namespaces);
         Assert.Equal(CapabilityPresets.DockerDefault, spec.Capabilities.Preset);

@@ -11,22 +11,30 @@ public sealed class SandboxFixture : IDisposable
     public string Rootfs => Path.Combine(Dir, "rootfs");
     public SandboxEngine Engine { get; } = new();
 
-    public SandboxFixture() => BusyboxRootfs.Create(Rootfs);
+    public SandboxFixture()
+    {
+        // The sandbox's root is uid 100000 on the host: it must be able to reach the rootfs
+        // (CreateTempSubdirectory makes the directory 0700).
+        File.SetUnixFileMode(Dir, (UnixFileMode)0x1ed);
+        BusyboxRootfs.Create(Rootfs);
+    }
 
     public SandboxSpec Spec(params string[] command) => SandboxSpec.Default(Rootfs, command);
 
     /// <summary>Runs to completion on pipes; returns exit status, stdout and stderr.</summary>
-    public static (ExitStatus Exit, string Out, string Err) Run(SandboxEngine engine, SandboxSpec spec)
+    public sealed record RunResult(ExitStatus Exit, string Out, string Err, LaunchStory Story);
+
+    public static RunResult Run(SandboxEngine engine, SandboxSpec spec)
     {
         using var s = engine.Launch(spec);
         s.CloseInput();
         var output = Task.Run(() => new StreamReader(s.Output).ReadToEnd());
         var error = Task.Run(() => new StreamReader(s.Error!).ReadToEnd());
         if (!s.Completion.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException($"{string.Join(' ', spec.Command)} did not end");
-        return (s.Completion.Result, output.Result, error.Result);
+        return new RunResult(s.Completion.Result, output.Result, error.Result, s.Story);
     }
 
-    public (ExitStatus Exit, string Out, string Err) Run(SandboxSpec spec) => Run(Engine, spec);
+    public RunResult Run(SandboxSpec spec) => Run(Engine, spec);
 
     public void Dispose()
     {

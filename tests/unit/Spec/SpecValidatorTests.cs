@@ -111,7 +111,7 @@ public class SpecValidatorTests : IDisposable
 
     [Fact]
     public void ProcWithoutPidNamespaceIsAllowed() =>
-        Assert.Empty(SpecValidator.Validate(tmp.Spec() with { Namespaces = Without(NamespaceKind.Pid) }));
+        Assert.Empty(SpecValidator.Validate(tmp.Spec() with { Namespaces = NamespaceSet.AllButTime with { Pid = false, User = false } }));
 
     [Fact]
     public void ThrowIfInvalidCarriesEveryError()
