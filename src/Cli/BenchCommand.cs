@@ -36,6 +36,8 @@ internal static class BenchCommand
             return Program.LaunchFailed;
         }
         var rootfs = Directory.CreateTempSubdirectory("playground-bench-").FullName;
+        // The sandbox's root is uid 100000 on the host: it must reach the rootfs (the temp dir is 0700).
+        File.SetUnixFileMode(rootfs, (UnixFileMode)0x1ed);
         try
         {
             BusyboxRootfs.Create(rootfs);

@@ -4,9 +4,12 @@ namespace Playground.Engine.Launch;
 /// <summary>One step of a launch as init (or the engine) reported it.</summary>
 public sealed record LaunchStep(string Step, bool Ok, int Errno, string Detail)
 {
+    /// <summary>When the engine learned of this step, in milliseconds since the launch began.</summary>
+    public double AtMs { get; init; }
+
     public override string ToString() =>
-        Ok ? $"ok    {Step}{(Detail.Length > 0 ? "  " + Detail : "")}"
-           : $"FAIL  {Step}  {Interop.Errno.Name(Errno)}  {Detail}";
+        Ok ? $"{AtMs,7:0.00} ms  ok    {Step}{(Detail.Length > 0 ? "  " + Detail : "")}"
+           : $"{AtMs,7:0.00} ms  FAIL  {Step}  {Interop.Errno.Name(Errno)}  {Detail}";
 }
 
 /// <summary>The launch story: every step in order, with its outcome.</summary>

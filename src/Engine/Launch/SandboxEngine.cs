@@ -88,7 +88,8 @@ public sealed class SandboxEngine
 
     Started Start(List<string> argv, LaunchPlan plan, SandboxCgroup cgroup, string rootfs, bool forks, SandboxSpec? mapIdsOf)
     {
-        var steps = new List<LaunchStep>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var steps = new StoryBuilder(clock);
         var stdio = Stdio.Create(plan.Terminal, plan.Columns, plan.Rows);
         var channel = new LaunchChannel();
         var pid = 0;
@@ -116,8 +117,9 @@ public sealed class SandboxEngine
                     case MessageType.Hello:
                         initPid = forks ? ChildOf(pid) : pid;
                         if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps);
-                        cgroup.AddProcess(pid);
-                        if (initPid != pid) cgroup.AddProcess(initPid);
+                        // Only init: each cgroup.procs write costs an RCU grace period on v1, and
+                        // unshare's waiting parent ends with its child (--kill-child; we kill it too).
+                        cgroup.AddProcess(initPid);
                         steps.Add(new LaunchStep("join cgroup", true, 0, cgroup.RelativePath));
                         channel.Send(new WireWriter(MessageType.Go).ToArray());
                         break;
@@ -126,7 +128,7 @@ public sealed class SandboxEngine
                         steps.Add(new LaunchStep(s.Step, s.Ok, s.Errno, s.Ok ? s.Detail : $"{s.Syscall}: {s.Detail}"));
                         if (!s.Ok)
                             throw new SandboxException(s.Step, s.Syscall, s.Errno,
-                                LaunchHints.For(s.Step, s.Syscall, s.Errno, s.Detail, rootfs, plan), new LaunchStory(steps));
+                                LaunchHints.For(s.Step, s.Syscall, s.Errno, s.Detail, rootfs, plan), steps.Story());
                         break;
                     case MessageType.Terminal:
                         stdio.UseSandboxTerminal(passedFd);
@@ -135,11 +137,11 @@ public sealed class SandboxEngine
                         execPath = msg.Str();
                         break;
                     case MessageType.Started:
-                        return new Started(pid, initPid, stdio, channel, new LaunchStory(steps), true);
+                        return new Started(pid, initPid, stdio, channel, steps.Story(), true);
                 }
                 if (msg.Type == MessageType.Started) break;
             }
-            return new Started(pid, initPid, stdio, channel, new LaunchStory(steps), false);
+            return new Started(pid, initPid, stdio, channel, steps.Story(), false);
         }
         catch
         {
@@ -150,13 +152,21 @@ public sealed class SandboxEngine
         }
     }
 
-    static SandboxException EarlyExit(List<LaunchStep> steps, Stdio stdio, string helper)
+    static SandboxException EarlyExit(StoryBuilder steps, Stdio stdio, string helper)
     {
         // unshare/nsenter failed before init could speak: their message is on stderr.
         var text = stdio.DrainDiagnostics().Trim();
-        var story = new LaunchStory([.. steps, new LaunchStep("namespaces", false, 0, text)]);
+        var story = steps.Add(new LaunchStep("namespaces", false, 0, text)).Story();
         return new SandboxException("namespaces", Path.GetFileName(helper), 0,
             text.Length > 0 ? text : "the namespace helper exited before init started", story);
+    }
+
+    /// <summary>The steps so far, each stamped with the time it reached us.</summary>
+    internal sealed class StoryBuilder(System.Diagnostics.Stopwatch clock)
+    {
+        readonly List<LaunchStep> _steps = [];
+        public StoryBuilder Add(LaunchStep step) { _steps.Add(step with { AtMs = clock.Elapsed.TotalMilliseconds }); return this; }
+        public LaunchStory Story() => new([.. _steps]);
     }
 
     static unsafe void Reap(int pid)
@@ -172,7 +182,7 @@ public sealed class SandboxEngine
         return int.Parse(text.Split(' ')[0]);
     }
 
-    static void WriteIdMaps(int pid, SandboxSpec spec, List<LaunchStep> steps)
+    static void WriteIdMaps(int pid, SandboxSpec spec, StoryBuilder steps)
     {
         // As root of the parent namespace we may map any range, in one write each (user_namespaces(7)):
         // no newuidmap round trip, which was most of the cost of `unshare --map-users`.
@@ -187,7 +197,7 @@ public sealed class SandboxEngine
         catch (IOException e)
         {
             steps.Add(new LaunchStep("id maps", false, Errno.EPERM, e.Message));
-            throw new SandboxException("id maps", "write uid_map", Errno.EPERM, e.Message, new LaunchStory(steps));
+            throw new SandboxException("id maps", "write uid_map", Errno.EPERM, e.Message, steps.Story());
         }
         steps.Add(new LaunchStep("id maps", true, 0, $"uid {uid.Trim()}, gid {gid.Trim()}".Replace('\n', ';')));
     }

@@ -71,7 +71,7 @@ public sealed class StepOrderTests
             "become root", "unshare cgroup",
             "mount /", "mount /r /r",
             "mkdir /r/proc", "mount proc proc /r/proc",
-            "create /r/data", "mount /host /r/data", "remount-ro /r/data",
+            "mkdir /r/data", "mount /host /r/data", "remount-ro /r/data",
             "chdir /r", "pivot_root", "umount .", "chdir /",
             "remount-ro /",
             "terminal /dev/pts", "sethostname box", "rlimit 7",
