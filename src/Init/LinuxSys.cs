@@ -196,18 +196,10 @@ internal sealed unsafe class LinuxSys(Channel channel) : ISys
         syscall(SYS_close_range, 3, -1, 4 /*CLOSE_RANGE_CLOEXEC*/);
         var attr = stackalloc byte[Libc.SpawnAttrSize];
         var fa = stackalloc byte[Libc.FileActionsSize];
-        var none = stackalloc byte[Libc.SigSetSize];
-        var all = stackalloc byte[Libc.SigSetSize];
-        Libc.sigemptyset(none);
-        Libc.sigfillset(all);
-        Libc.posix_spawnattr_init(attr);
-        Libc.posix_spawn_file_actions_init(fa);
         // Own process group, made the terminal's foreground group, so Ctrl-C reaches the
-        // command and its jobs; default signal dispositions (the .NET runtime ignores SIGPIPE).
-        Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETPGROUP | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF));
+        // command and its jobs.
+        Libc.SpawnDefaults(attr, fa, Libc.POSIX_SPAWN_SETPGROUP);
         Libc.posix_spawnattr_setpgroup(attr, 0);
-        Libc.posix_spawnattr_setsigmask(attr, none);
-        Libc.posix_spawnattr_setsigdefault(attr, all);
         if (terminal) Libc.posix_spawn_file_actions_addtcsetpgrp_np(fa, 0);
         var p = (byte*)Marshal.StringToCoTaskMemUTF8(path);
         var a = Libc.StringArray(argv);

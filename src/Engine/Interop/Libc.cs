@@ -80,6 +80,24 @@ internal static unsafe partial class Libc
 
     public static int Errno => Marshal.GetLastPInvokeError();
 
+    /// <summary>
+    /// Initialises spawn attributes and file actions for a child with an empty signal mask and
+    /// default dispositions (ignored signals stay ignored across exec, and .NET ignores SIGPIPE),
+    /// plus <paramref name="flags"/>. Destroy both after the spawn.
+    /// </summary>
+    public static void SpawnDefaults(void* attr, void* fileActions, short flags)
+    {
+        var none = stackalloc byte[SigSetSize];
+        var all = stackalloc byte[SigSetSize];
+        sigemptyset(none);
+        sigfillset(all);
+        posix_spawnattr_init(attr);
+        posix_spawn_file_actions_init(fileActions);
+        posix_spawnattr_setflags(attr, (short)(flags | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+        posix_spawnattr_setsigmask(attr, none);   // glibc copies the sets
+        posix_spawnattr_setsigdefault(attr, all);
+    }
+
     /// <summary>Null-terminated array of UTF-8 strings in unmanaged memory; free with <see cref="FreeStringArray"/>.</summary>
     public static byte** StringArray(IReadOnlyList<string> items)
     {

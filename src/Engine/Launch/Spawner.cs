@@ -15,21 +15,13 @@ internal static unsafe class Spawner
     {
         var attr = stackalloc byte[Libc.SpawnAttrSize];
         var fa = stackalloc byte[Libc.FileActionsSize];
-        var none = stackalloc byte[Libc.SigSetSize];
-        var all = stackalloc byte[Libc.SigSetSize];
-        Libc.sigemptyset(none);
-        Libc.sigfillset(all);
-        Libc.posix_spawnattr_init(attr);
-        Libc.posix_spawn_file_actions_init(fa);
+        Libc.SpawnDefaults(attr, fa, Libc.POSIX_SPAWN_SETSID);
         var path = (byte*)Marshal.StringToCoTaskMemUTF8(Which(argv[0]));
         var a = Libc.StringArray(argv);
         var e = Libc.StringArray(env);
         var added = new List<SafeHandle>();
         try
         {
-            Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF));
-            Libc.posix_spawnattr_setsigmask(attr, none);
-            Libc.posix_spawnattr_setsigdefault(attr, all);
             for (var target = 0; target < fds.Count; target++)
             {
                 if (fds[target] is not { } h) continue;
