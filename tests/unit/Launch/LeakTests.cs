@@ -1,7 +1,8 @@
 namespace Playground.Tests.Launch;
 
-/// <summary>Launch and kill, many times: nothing may be left behind.</summary>
-[Collection("sandbox")]
+/// <summary>Launch and kill, many times: nothing may be left behind. Runs alone: other tests'
+/// fds and processes would blur the counts.</summary>
+[Collection("leaks")]
 public sealed class LeakTests(SandboxFixture f)
 {
     static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;

@@ -44,3 +44,6 @@ public sealed class SandboxFixture : IDisposable
 
 [CollectionDefinition("sandbox")]
 public sealed class SandboxCollection : ICollectionFixture<SandboxFixture>;
+
+[CollectionDefinition("leaks", DisableParallelization = true)]
+public sealed class LeakCollection : ICollectionFixture<SandboxFixture>;
