@@ -62,9 +62,12 @@ internal sealed unsafe class Channel : IReporter
             if (Libc.write(Fd, p, message.Length) < 0) throw new StepFailure("write", Libc.Errno, "launch channel");
     }
 
-    static WireReader Receive()
+    // Large enough for any plan (a seqpacket datagram is at most the socket's send buffer).
+    readonly byte[] _buffer = new byte[256 * 1024];
+
+    WireReader Receive()
     {
-        var buf = new byte[1 << 20];
+        var buf = _buffer;
         nint n;
         fixed (byte* p = buf)
             do n = Libc.read(Fd, p, buf.Length); while (n < 0 && Libc.Errno == Errno.EINTR);

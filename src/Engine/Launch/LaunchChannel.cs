@@ -13,6 +13,9 @@ internal sealed unsafe class LaunchChannel : IDisposable
     public SafeFileHandle Ours { get; }
     public SafeFileHandle Theirs { get; }
 
+    // One buffer per channel: a launch reads dozens of messages, each consumed before the next.
+    readonly byte[] _buffer = new byte[64 * 1024];
+
     public LaunchChannel()
     {
         var sv = stackalloc int[2];
@@ -34,7 +37,7 @@ internal sealed unsafe class LaunchChannel : IDisposable
 
     int Fd => (int)Ours.DangerousGetHandle();
 
-    /// <summary>A message, or null at end of stream. <paramref name="fd"/> is a passed fd, or -1.</summary>
+    /// <summary>A message (valid until the next receive), or null at end of stream. <paramref name="fd"/> is a passed fd, or -1.</summary>
     public WireReader? Receive(int timeoutMs, out int fd)
     {
         fd = -1;
@@ -42,7 +45,7 @@ internal sealed unsafe class LaunchChannel : IDisposable
         int ready;
         do ready = Libc.poll(&pfd, 1, timeoutMs); while (ready < 0 && Libc.Errno == Errno.EINTR);
         if (ready == 0) throw new SandboxException("launch", "poll", Errno.EAGAIN, $"no word from init in {timeoutMs} ms");
-        var buf = new byte[64 * 1024];
+        var buf = _buffer;
         var control = stackalloc byte[64];
         nint n;
         fixed (byte* p = buf)

@@ -53,20 +53,13 @@ internal static class LaunchHints
         }
     }
 
-    static bool Exists(string rootfs, string path) => File.Exists(Resolve(rootfs, path)) || Directory.Exists(Resolve(rootfs, path));
+    static bool Exists(string rootfs, string path) => Path.Exists(Resolve(rootfs, path));
 
     /// <summary>Follows symlinks with the rootfs as "/" (as the kernel does after the root switch).</summary>
     static string Resolve(string rootfs, string path)
     {
-        var current = path;
-        for (var i = 0; i < 40; i++)
-        {
-            var host = Path.Combine(rootfs, current.TrimStart('/'));
-            var info = new FileInfo(host);
-            if (info.LinkTarget is not { } target) return host;
-            current = target.StartsWith('/') ? target : Path.Combine(Path.GetDirectoryName(current) ?? "/", target);
-        }
-        return Path.Combine(rootfs, current.TrimStart('/'));
+        try { return Spec.RootfsPaths.ResolveInside(rootfs, path); }
+        catch (IOException) { return Path.Combine(rootfs, path.TrimStart('/')); } // a loop: let the caller find nothing
     }
 }
 

@@ -1,4 +1,4 @@
-// CONTRACT (being implemented): the public surface of launching, used by the CLI and the web.
+// What a launch returns besides the session: its story and its end.
 namespace Playground.Engine.Launch;
 
 /// <summary>One step of a launch as init (or the engine) reported it.</summary>
