@@ -11,6 +11,8 @@ public interface ISys
     void RemountReadOnly(string target);
     void Umount(string target, int flags);
     void PivotRoot(string newRoot, string putOld);
+    /// <summary>setns into a running sandbox's mount namespace (the fd the engine passed), which also moves us to its root.</summary>
+    void JoinMountNamespace(int fd);
     void Chroot(string path);
     void Chdir(string path);
     void MkdirAll(string path, int mode);

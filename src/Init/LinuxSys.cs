@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Playground.Engine.Interop;
+using Playground.Engine.Launch.Protocol;
 using static Playground.Init.Native;
 
 namespace Playground.Init;
@@ -41,6 +42,17 @@ internal sealed unsafe class LinuxSys(Channel channel) : ISys
         var b = Marshal.StringToCoTaskMemUTF8(putOld);
         try { Check((int)syscall(SYS_pivot_root, a, b, 0), "pivot_root", newRoot); }
         finally { Marshal.FreeCoTaskMem(a); Marshal.FreeCoTaskMem(b); }
+    }
+
+    public void JoinMountNamespace(int fd)
+    {
+        // setns refuses a mount namespace to a task sharing its fs_struct (root, cwd) with
+        // others, and the runtime has threads: give this one its own first. The exec'd
+        // command keeps only this thread, and with it the joined namespace.
+        Check(unshare(CLONE_FS), "unshare", "CLONE_FS");
+        // Also moves our root and cwd to the namespace's root: the sandbox's pivoted root.
+        Check(setns(fd, CLONE_NEWNS), "setns", "mount namespace");
+        Libc.close(fd);
     }
 
     public void Chroot(string path) => Check(chroot(path), "chroot", path);
@@ -152,7 +164,7 @@ internal sealed unsafe class LinuxSys(Channel channel) : ISys
             var ws = new Libc.WinSize { Cols = cols, Rows = rows };
             Check(Libc.ioctl(master, Libc.TIOCSWINSZ, &ws), "ioctl", "TIOCSWINSZ");
         }
-        else master = Channel.EngineTerminalFd;
+        else master = InheritedFds.EngineTerminal;
         var slave = Libc.ioctl(master, Libc.TIOCGPTPEER, (nint)(Libc.O_RDWR | Libc.O_NOCTTY));
         Check(slave, "ioctl", "TIOCGPTPEER");
         if (devptsDir.Length > 0) channel.SendTerminal(master);

@@ -27,6 +27,7 @@ internal static unsafe partial class Native
     [LibraryImport(C, SetLastError = true)] public static partial int sethostname(byte* name, nint len);
     [LibraryImport(C, SetLastError = true)] public static partial int prlimit(int pid, int resource, ulong* newLimit, ulong* old);
     [LibraryImport(C, SetLastError = true)] public static partial int unshare(int flags);
+    [LibraryImport(C, SetLastError = true)] public static partial int setns(int fd, int nstype);
     [LibraryImport(C, SetLastError = true)] public static partial int setgroups(nint size, uint* list);
     [LibraryImport(C, SetLastError = true)] public static partial int setresuid(uint r, uint e, uint s);
     [LibraryImport(C, SetLastError = true)] public static partial int setresgid(uint r, uint e, uint s);
@@ -37,7 +38,7 @@ internal static unsafe partial class Native
     [LibraryImport(C, SetLastError = true)] public static partial int sigprocmask(int how, void* set, void* old);
 
     public const int SYS_capset = 126, SYS_pivot_root = 155, SYS_seccomp = 317, SYS_close_range = 436;
-    public const int CLONE_NEWCGROUP = 0x02000000;
+    public const int CLONE_NEWCGROUP = 0x02000000, CLONE_NEWNS = 0x00020000, CLONE_FS = 0x00000200;
     public const int PR_SET_KEEPCAPS = 8, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47,
         PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_CLEAR_ALL = 4;
     public const int S_IFMT = 0xF000, S_IFDIR = 0x4000;

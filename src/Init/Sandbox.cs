@@ -94,7 +94,9 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
                 Step("chroot", () => { sys.Chroot(plan.Rootfs); sys.Chdir("/"); }, plan.Rootfs);
                 return;
             case RootSwitch.Joined:
-                return; // setns(CLONE_NEWNS) already put us at the sandbox's root
+                // Exec: the sandbox's mounts and root are already made; joining them is enough.
+                Step("join mount namespace", () => { sys.JoinMountNamespace(InheritedFds.MountNamespace); sys.Chdir("/"); });
+                return;
         }
         var root = plan.Rootfs;
         // Nothing we mount may propagate back to the parent's tree.

@@ -46,6 +46,44 @@ internal static unsafe partial class Libc
     [LibraryImport(C, SetLastError = true)] public static partial nint sendmsg(int fd, MsgHdr* msg, int flags);
     [LibraryImport(C, SetLastError = true)] public static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
 
+    // struct cmsghdr { size_t len; int level; int type; } then one fd: CMSG_LEN(4) = 20, CMSG_SPACE(4) = 24.
+    const int FdControlLen = 20, FdControlSpace = 24;
+
+    /// <summary>One datagram on a unix socket, carrying <paramref name="passFd"/> along (SCM_RIGHTS). Returns sendmsg's result.</summary>
+    public static nint SendWithFd(int socket, ReadOnlySpan<byte> payload, int passFd)
+    {
+        var control = stackalloc byte[FdControlSpace];
+        *(ulong*)control = FdControlLen;
+        *(int*)(control + 8) = SOL_SOCKET;
+        *(int*)(control + 12) = SCM_RIGHTS;
+        *(int*)(control + 16) = passFd;
+        fixed (byte* p = payload)
+        {
+            var iov = new IoVec { Base = p, Len = payload.Length };
+            var msg = new MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = FdControlSpace };
+            nint n;
+            do n = sendmsg(socket, &msg, 0); while (n < 0 && Errno == Interop.Errno.EINTR);
+            return n;
+        }
+    }
+
+    /// <summary>One datagram into <paramref name="buffer"/>; <paramref name="passedFd"/> is an fd that came along (close-on-exec), or -1. Returns recvmsg's result.</summary>
+    public static nint ReceiveWithFd(int socket, Span<byte> buffer, out int passedFd)
+    {
+        passedFd = -1;
+        var control = stackalloc byte[64];
+        fixed (byte* p = buffer)
+        {
+            var iov = new IoVec { Base = p, Len = buffer.Length };
+            var msg = new MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = 64 };
+            nint n;
+            do n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && Errno == Interop.Errno.EINTR);
+            if (n >= 0 && msg.ControlLen >= FdControlLen && *(int*)(control + 8) == SOL_SOCKET && *(int*)(control + 12) == SCM_RIGHTS)
+                passedFd = *(int*)(control + 16);
+            return n;
+        }
+    }
+
     [LibraryImport(C, SetLastError = true)] public static partial int kill(int pid, int sig);
     public const int SIGKILL = 9, SIGTERM = 15, SIGCHLD = 17, SIGHUP = 1;
     [LibraryImport(C, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);

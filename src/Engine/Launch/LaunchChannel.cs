@@ -6,7 +6,7 @@ namespace Playground.Engine.Launch;
 
 /// <summary>
 /// The engine's end of the launch channel: a close-on-exec SOCK_SEQPACKET pair whose other
-/// end is init's fd 3. One message per datagram; init's terminal master arrives as SCM_RIGHTS.
+/// end reaches init as fd 3. One message per datagram; fds ride along as SCM_RIGHTS.
 /// </summary>
 internal sealed unsafe class LaunchChannel : IDisposable
 {
@@ -28,6 +28,18 @@ internal sealed unsafe class LaunchChannel : IDisposable
     /// <summary>After the spawn the child holds its copy; drop ours so its end-of-file reaches us.</summary>
     public void CloseTheirs() => Theirs.Dispose();
 
+    /// <summary>
+    /// Sends the plan with the channel init will really use (<paramref name="next"/>'s other
+    /// end): the spawned end reaches nsenter or unshare too, which keep it open while they
+    /// wait, so only a socket that init alone holds tells us by end-of-file that execve ran.
+    /// </summary>
+    public void SendPlan(byte[] plan, LaunchChannel next)
+    {
+        if (Libc.SendWithFd(Fd, plan, (int)next.Theirs.DangerousGetHandle()) < 0)
+            throw new SandboxException("launch channel", "sendmsg", Libc.Errno, "init went away before reading its plan");
+        next.CloseTheirs();
+    }
+
     public void Send(byte[] message)
     {
         fixed (byte* p = message)
@@ -45,21 +57,11 @@ internal sealed unsafe class LaunchChannel : IDisposable
         int ready;
         do ready = Libc.poll(&pfd, 1, timeoutMs); while (ready < 0 && Libc.Errno == Errno.EINTR);
         if (ready == 0) throw new SandboxException("launch", "poll", Errno.EAGAIN, $"no word from init in {timeoutMs} ms");
-        var buf = _buffer;
-        var control = stackalloc byte[64];
-        nint n;
-        fixed (byte* p = buf)
-        {
-            var iov = new Libc.IoVec { Base = p, Len = buf.Length };
-            var msg = new Libc.MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = 64 };
-            do n = Libc.recvmsg(Fd, &msg, Libc.MSG_CMSG_CLOEXEC); while (n < 0 && Libc.Errno == Errno.EINTR);
-            // ECONNRESET: init ended with our message unread; for us that is its end of stream.
-            if (n < 0 && Libc.Errno == 104) n = 0;
-            if (n < 0) throw new SandboxException("launch channel", "recvmsg", Libc.Errno, "");
-            if (msg.ControlLen >= 20 && *(int*)(control + 8) == Libc.SOL_SOCKET && *(int*)(control + 12) == Libc.SCM_RIGHTS)
-                fd = *(int*)(control + 16);
-        }
-        return n == 0 ? null : new WireReader(buf, (int)n);
+        var n = Libc.ReceiveWithFd(Fd, _buffer, out fd);
+        // ECONNRESET: init ended with our message unread; for us that is its end of stream.
+        if (n < 0 && Libc.Errno == 104) n = 0;
+        if (n < 0) throw new SandboxException("launch channel", "recvmsg", Libc.Errno, "");
+        return n == 0 ? null : new WireReader(_buffer, (int)n);
     }
 
     /// <summary>Messages already waiting (used after the process ended, to find its exit report).</summary>

@@ -91,7 +91,8 @@ internal static class PlanBuilder
         var ns = spec.Namespaces;
         var args = new List<string> { "nsenter", "--target", targetPid.ToString() };
         if (ns.User) args.Add("--user");
-        if (ns.Mount) args.Add("--mount");
+        // Not --mount: init could not start where its ELF interpreter is missing; it joins
+        // the mount namespace itself (RootSwitch.Joined).
         if (ns.Uts) args.Add("--uts");
         if (ns.Ipc) args.Add("--ipc");
         if (ns.Net) args.Add("--net");

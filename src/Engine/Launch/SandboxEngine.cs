@@ -72,21 +72,28 @@ public sealed class SandboxEngine
     internal SandboxSession Exec(SandboxSession sandbox, IReadOnlyList<string> command, bool terminal, TerminalSize? size)
     {
         if (command.Count == 0) throw new SpecValidationException([new SpecError("command", "give the program to run")]);
-        if (sandbox.Spec.Namespaces.Mount)
-            // init is a dynamically linked NativeAOT program: inside a root switched with
-            // pivot_root its ELF interpreter is gone, so nsenter cannot exec it there.
-            throw new SandboxException("exec", "nsenter", Errno.ENOSYS,
-                "joining a sandbox that has its own mount namespace is not available yet; it works for chroot sandboxes (mount namespace off)");
         var plan = PlanBuilder.ForExec(sandbox.Plan, command, terminal, size ?? TerminalSize.Default);
         var argv = PlanBuilder.NsenterArgs(sandbox.Spec, sandbox.InitPid, InitPath);
-        var started = Start(argv, plan, sandbox.Cgroup, sandbox.Spec.Rootfs!, sandbox.Spec.Namespaces.Pid, null);
+        // init is a dynamically linked program: it must start in our mount namespace (where its
+        // ELF interpreter is) and join the sandbox's itself, from this fd.
+        using var mountNs = sandbox.Spec.Namespaces.Mount ? OpenNamespace(sandbox.InitPid, "mnt") : null;
+        var started = Start(argv, plan, sandbox.Cgroup, sandbox.Spec.Rootfs!, sandbox.Spec.Namespaces.Pid, null, mountNs);
         return new SandboxSession(this, sandbox.Id, sandbox.Spec with { Command = command, Terminal = terminal }, plan, sandbox.Cgroup, started, sandbox);
     }
 
     /// <summary>What a started process left us: its pids, stdio, channel and story.</summary>
     internal sealed record Started(int Pid, int InitPid, Stdio Stdio, LaunchChannel Channel, LaunchStory Story, bool ReportsExit);
 
-    Started Start(List<string> argv, LaunchPlan plan, SandboxCgroup cgroup, string rootfs, bool forks, SandboxSpec? mapIdsOf)
+    static SafeFileHandle OpenNamespace(int pid, string kind)
+    {
+        var fd = Libc.open($"/proc/{pid}/ns/{kind}", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            throw new SandboxException("exec", $"open /proc/{pid}/ns/{kind}", Libc.Errno, "the sandbox's first process has ended");
+        return new SafeFileHandle(fd, true);
+    }
+
+    Started Start(List<string> argv, LaunchPlan plan, SandboxCgroup cgroup, string rootfs, bool forks, SandboxSpec? mapIdsOf,
+        SafeFileHandle? mountNs = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var steps = new StoryBuilder(clock);
@@ -96,11 +103,14 @@ public sealed class SandboxEngine
         try
         {
             steps.Add(new LaunchStep("spawn", true, 0, string.Join(' ', argv)));
-            pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, channel.Theirs, stdio.ChildTerminal],
-                ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
-            stdio.CloseChildEnds();
-            channel.CloseTheirs();
-            channel.Send(WireWriter.Encode(plan));
+            using (var spawned = new LaunchChannel())
+            {
+                pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, spawned.Theirs, stdio.ChildTerminal, mountNs],
+                    ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+                stdio.CloseChildEnds();
+                spawned.CloseTheirs();
+                spawned.SendPlan(WireWriter.Encode(plan), channel);
+            }
             var initPid = pid;
             string? execPath = null;
             while (true)

@@ -19,6 +19,7 @@ public sealed class StepOrderTests
         public void RemountReadOnly(string target) => Call($"remount-ro {target}");
         public void Umount(string target, int flags) => Call($"umount {target}");
         public void PivotRoot(string newRoot, string putOld) => Call("pivot_root");
+        public void JoinMountNamespace(int fd) => Call($"setns mnt {fd}");
         public void Chroot(string path) => Call($"chroot {path}");
         public void Chdir(string path) => Call($"chdir {path}");
         public void MkdirAll(string path, int mode) => Call($"mkdir {path}");
@@ -100,6 +101,22 @@ public sealed class StepOrderTests
         Assert.Throws<StepFailure>(() => new Sandbox(plan, sys, new Reporter()).Run());
         Assert.DoesNotContain(sys.Calls, c => c.StartsWith("mount") || c == "pivot_root");
         Assert.Equal("chroot /r", sys.Calls[1]);
+        Assert.Equal("execve /bin/sh", sys.Calls[^1]);
+    }
+
+    [Fact]
+    public void Exec_into_a_mount_namespace_joins_it_instead_of_building_one_and_still_applies_the_policy()
+    {
+        var sys = new RecordingSys();
+        var plan = Plan with { RootSwitch = RootSwitch.Joined, Mounts = [], ReapAsPid1 = false, NewCgroupNamespace = false, NewUserNamespace = false, ReadOnlyRoot = false };
+        Assert.Throws<StepFailure>(() => new Sandbox(plan, sys, new Reporter()).Run());
+        Assert.DoesNotContain(sys.Calls, c => c.StartsWith("mount") || c == "pivot_root" || c.StartsWith("chroot"));
+        var join = sys.Calls.IndexOf("setns mnt 5");
+        Assert.True(join >= 0, string.Join(", ", sys.Calls));
+        // The terminal is made in the sandbox's devpts, so after the join; the policy after that.
+        Assert.True(join < sys.Calls.FindIndex(c => c.StartsWith("terminal")));
+        Assert.True(join < sys.Calls.IndexOf("bounding"));
+        Assert.Equal("seccomp", sys.Calls[^2]);
         Assert.Equal("execve /bin/sh", sys.Calls[^1]);
     }
 

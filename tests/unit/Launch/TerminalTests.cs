@@ -123,4 +123,42 @@ public sealed class TerminalTests(SandboxFixture f)
         Assert.Equal(9, second.Completion.Result.Signal);
         Assert.False(first.Completion.IsCompleted);
     }
+
+    [Fact]
+    public void Exec_joins_a_sandbox_with_every_namespace_its_root_mounts_and_policy()
+    {
+        var spec = f.Spec("/bin/sh") with
+        {
+            Terminal = true, Hostname = "joined",
+            Mounts = [.. f.Spec("/bin/sh").Mounts, new MountSpec { Type = MountType.Tmpfs, Destination = "/scratch" }],
+        };
+        using var first = f.Engine.Launch(spec);
+        var firstScreen = new Screen(first.Output);
+        // (the terminal echoes what is typed: wait for what only running it prints)
+        Type(first, "echo from-the-first > /scratch/mark; echo $((6*7))-written\n");
+        firstScreen.WaitFor("42-written");
+        using var second = first.Exec(["/bin/sh", "-c", "hostname; cat /scratch/mark; tty; echo pid=$$; echo done; sleep 30"], terminal: true);
+        Assert.Contains(second.Story, s => s.Step == "join mount namespace" && s.Ok);
+        var screen = new Screen(second.Output);
+        screen.WaitFor("done");
+        Assert.Contains("joined", screen.Text);
+        // the same tmpfs, so the same mount namespace and root (not the host's)
+        Assert.True(screen.Text.Contains("from-the-first"), screen.Text);
+        Assert.Matches(@"/dev/pts/\d+", screen.Text);
+        Assert.DoesNotContain("pid=1\r", screen.Text);
+        foreach (var ns in new[] { "mnt", "uts", "ipc", "net", "pid", "user", "cgroup" })
+            Assert.Equal(new FileInfo($"/proc/{first.InitPid}/ns/{ns}").LinkTarget, new FileInfo($"/proc/{second.InitPid}/ns/{ns}").LinkTarget);
+        Assert.Equal(new FileInfo($"/proc/{first.InitPid}/root").LinkTarget, new FileInfo($"/proc/{second.InitPid}/root").LinkTarget);
+        var status = File.ReadAllText($"/proc/{second.InitPid}/status");
+        Assert.Contains("Seccomp:\t2", status);
+        Assert.Contains("NoNewPrivs:\t1", status);
+        Assert.Contains("CapEff:\t00000000a80425fb", status);
+        Assert.Equal(File.ReadAllText($"/proc/{first.InitPid}/cgroup"), File.ReadAllText($"/proc/{second.InitPid}/cgroup"));
+        // only fds 0-2 reached it: the namespace fd and the channel stayed behind
+        Assert.Equal(["0", "1", "2"], Directory.GetFileSystemEntries($"/proc/{second.InitPid}/fd").Select(Path.GetFileName).Order());
+        second.Kill();
+        Assert.True(second.Completion.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal(9, second.Completion.Result.Signal);
+        Assert.False(first.Completion.IsCompleted);
+    }
 }

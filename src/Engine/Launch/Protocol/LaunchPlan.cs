@@ -27,7 +27,7 @@ public enum RootSwitch : byte
     PivotRoot,
     /// <summary>Shared mount namespace: chroot(2), the workshop's first lesson.</summary>
     Chroot,
-    /// <summary>Exec into a sandbox whose mount namespace we joined: setns already moved us to its root.</summary>
+    /// <summary>Exec into a sandbox with its own mount namespace: init joins it (setns on the fd the engine passed), landing at its root.</summary>
     Joined,
 }
 

@@ -21,6 +21,17 @@ public enum MessageType : byte
     Terminal = 8,
 }
 
+/// <summary>The fds init is started with, beyond stdio (the engine's spawn puts them there).</summary>
+public static class InheritedFds
+{
+    /// <summary>The launch channel.</summary>
+    public const int Channel = 3;
+    /// <summary>The engine's pty master, when it made the terminal (no devpts in the sandbox).</summary>
+    public const int EngineTerminal = 4;
+    /// <summary>Exec into a sandbox with its own mount namespace: that namespace (nsfs), for setns.</summary>
+    public const int MountNamespace = 5;
+}
+
 public sealed record StepReport(string Step, string Syscall, int Errno, string Detail)
 {
     public bool Ok => Errno == 0 && Syscall.Length == 0;
