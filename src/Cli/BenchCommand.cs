@@ -16,11 +16,12 @@ internal static class BenchCommand
     {
         var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 200, Description = "Measured runs per line." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 20, Description = "Unmeasured runs per line first (caches, JIT)." };
+        var breakdown = new Option<bool>("--breakdown") { Description = "Also print where the engine's time goes: the median time each launch step reached it." };
         var start = new Command("start", "Median and 95th percentile wall time to run /bin/true: engine, unshare, bwrap (when installed).")
         {
-            runs, warmup,
+            runs, warmup, breakdown,
         };
-        start.SetAction(r => Start(r.GetValue(runs), r.GetValue(warmup)));
+        start.SetAction(r => Start(r.GetValue(runs), r.GetValue(warmup), r.GetValue(breakdown)));
         return new Command("bench", "Measure the engine against its peers.") { start };
     }
 
@@ -28,7 +29,7 @@ internal static class BenchCommand
 
     sealed class BenchFailed(string message) : Exception(message);
 
-    static int Start(int runs, int warmup)
+    static int Start(int runs, int warmup, bool breakdown)
     {
         if (runs < 1 || warmup < 0)
         {
@@ -41,7 +42,8 @@ internal static class BenchCommand
         try
         {
             BusyboxRootfs.Create(rootfs);
-            var lines = Lines(rootfs);
+            var timeline = new Timeline();
+            var lines = Lines(rootfs, timeline);
             var times = lines.ToDictionary(l => l.Name, _ => new List<double>(runs));
             // Interleaved, so a noisy moment on the machine costs every line alike.
             for (int i = 0; i < warmup + runs; i++)
@@ -51,8 +53,10 @@ internal static class BenchCommand
                     line.Once();
                     sw.Stop();
                     if (i >= warmup) times[line.Name].Add(sw.Elapsed.TotalMilliseconds);
+                    else timeline.Clear();
                 }
             Report(lines, times, runs);
+            if (breakdown) timeline.Report();
             return 0;
         }
         catch (BenchFailed e)
@@ -66,12 +70,12 @@ internal static class BenchCommand
         }
     }
 
-    static List<Line> Lines(string rootfs)
+    static List<Line> Lines(string rootfs, Timeline timeline)
     {
         var engine = new SandboxEngine();
         var lines = new List<Line>
         {
-            new("engine", null, () => RunEngine(engine, rootfs)),
+            new("engine", null, () => RunEngine(engine, rootfs, timeline)),
         };
         string[] unshare =
         [
@@ -93,13 +97,18 @@ internal static class BenchCommand
         return lines;
     }
 
-    static void RunEngine(SandboxEngine engine, string rootfs)
+    static void RunEngine(SandboxEngine engine, string rootfs, Timeline timeline)
     {
         ExitStatus status;
         try
         {
-            using var session = engine.Launch(SandboxSpec.Default(rootfs, "/bin/true"));
+            var clock = Stopwatch.StartNew();
+            var session = engine.Launch(SandboxSpec.Default(rootfs, "/bin/true"));
+            var launched = clock.Elapsed.TotalMilliseconds;
             status = session.Completion.GetAwaiter().GetResult();
+            var exited = clock.Elapsed.TotalMilliseconds;
+            session.Dispose();
+            timeline.Add(session.Story, launched, exited, clock.Elapsed.TotalMilliseconds);
         }
         catch (Exception e)
         {
@@ -138,6 +147,42 @@ internal static class BenchCommand
             Console.WriteLine($"engine/{peer.Name} at p50: {stats["engine"].P50 / stats[peer.Name].P50:F2}");
         Console.WriteLine("peer command lines:");
         foreach (var l in lines.Where(l => l.CommandLine is not null)) Console.WriteLine($"  {l.Name}: {l.CommandLine}");
+    }
+}
+
+/// <summary>
+/// Where the engine's time goes: for each launch step, the median time (since Launch was
+/// called) at which its report reached the engine, then the return of Launch, the exit, and
+/// the end of Dispose (kill what is left, remove the cgroup).
+/// </summary>
+internal sealed class Timeline
+{
+    readonly List<(string Name, List<double> At)> _marks = [];
+
+    public void Clear() => _marks.Clear();
+
+    public void Add(LaunchStory story, double launched, double exited, double disposed)
+    {
+        var names = story.Select(s => s.Step + (s.Step is "spawn" or "join cgroup" or "bind rootfs" or "pivot_root" ? "" : "  " + s.Detail))
+            .Append("Launch returned").Append("exit status known").Append("disposed (cgroup removed)").ToList();
+        var at = story.Select(s => s.AtMs).Append(launched).Append(exited).Append(disposed).ToList();
+        // Steps are the same every run; a run that differs (it should not) is left out.
+        if (_marks.Count == 0) _marks.AddRange(names.Select(n => (n, new List<double>())));
+        if (_marks.Count != names.Count || _marks.Where((m, i) => m.Name != names[i]).Any()) return;
+        for (var i = 0; i < at.Count; i++) _marks[i].At.Add(at[i]);
+    }
+
+    public void Report()
+    {
+        Console.WriteLine($"engine breakdown: ms since Launch when each step reached the engine, {(_marks.Count > 0 ? _marks[0].At.Count : 0)} runs");
+        Console.WriteLine($"  {"p50",7} {"(+p50)",8} {"p95",7}");
+        var previous = 0.0;
+        foreach (var (name, at) in _marks)
+        {
+            var stats = Stats.Of(at);
+            Console.WriteLine($"  {stats.P50,7:F2} {"(+" + (stats.P50 - previous).ToString("F2") + ")",8} {stats.P95,7:F2}  {name}");
+            previous = stats.P50;
+        }
     }
 }
 

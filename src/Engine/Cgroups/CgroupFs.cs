@@ -78,6 +78,21 @@ internal static class CgroupFs
         }
     }
 
+    /// <summary>rmdir of a cgroup that may be empty: true if it is gone, false if it still holds
+    /// processes or children (EBUSY); other errors throw.</summary>
+    public static bool TryRemoveEmpty(string path)
+    {
+        try { Directory.Delete(path, recursive: false); return true; }
+        catch (DirectoryNotFoundException) { return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var errno = ErrnoOf(e);
+            if (errno is Errno.EBUSY or Errno.ENOTEMPTY) return false;
+            if (errno == Errno.ENOENT) return true;
+            throw new CgroupException("rmdir", path, errno, e);
+        }
+    }
+
     /// <summary>rmdir of the cgroup and its descendants, deepest first. EBUSY is retried until
     /// <paramref name="deadline"/>: killed tasks stay charged to the cgroup until they finish exiting.</summary>
     public static void RemoveTree(string path, DateTime deadline)

@@ -81,8 +81,9 @@ public sealed class SandboxEngine
         return new SandboxSession(this, sandbox.Id, sandbox.Spec with { Command = command, Terminal = terminal }, plan, sandbox.Cgroup, started, sandbox);
     }
 
-    /// <summary>What a started process left us: its pids, stdio, channel and story.</summary>
-    internal sealed record Started(int Pid, int InitPid, Stdio Stdio, LaunchChannel Channel, LaunchStory Story, bool ReportsExit);
+    /// <summary>What a started process left us: its pids (with pidfds, so a signal never hits a recycled pid), stdio, channel and story.</summary>
+    internal sealed record Started(int Pid, SafeFileHandle PidFd, int InitPid, SafeFileHandle InitPidFd, Stdio Stdio, LaunchChannel Channel,
+        LaunchStory Story, bool ReportsExit);
 
     static SafeFileHandle OpenNamespace(int pid, string kind)
     {
@@ -100,6 +101,7 @@ public sealed class SandboxEngine
         var stdio = Stdio.Create(plan.Terminal, plan.Columns, plan.Rows);
         var channel = new LaunchChannel();
         var pid = 0;
+        SafeFileHandle? pidfd = null, initPidfd = null;
         try
         {
             steps.Add(new LaunchStep("spawn", true, 0, string.Join(' ', argv)));
@@ -107,6 +109,7 @@ public sealed class SandboxEngine
             {
                 pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, spawned.Theirs, stdio.ChildTerminal, mountNs],
                     ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+                pidfd = OpenPidfd(pid);
                 stdio.CloseChildEnds();
                 spawned.CloseTheirs();
                 spawned.SendPlan(WireWriter.Encode(plan), channel);
@@ -126,6 +129,7 @@ public sealed class SandboxEngine
                 {
                     case MessageType.Hello:
                         initPid = forks ? ChildOf(pid) : pid;
+                        initPidfd = initPid == pid ? pidfd : OpenPidfd(initPid);
                         if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps);
                         // Only init: each cgroup.procs write costs an RCU grace period on v1, and
                         // unshare's waiting parent ends with its child (--kill-child; we kill it too).
@@ -147,15 +151,16 @@ public sealed class SandboxEngine
                         execPath = msg.Str();
                         break;
                     case MessageType.Started:
-                        return new Started(pid, initPid, stdio, channel, steps.Story(), true);
+                        return new Started(pid, pidfd!, initPid, initPidfd ?? pidfd!, stdio, channel, steps.Story(), true);
                 }
-                if (msg.Type == MessageType.Started) break;
             }
-            return new Started(pid, initPid, stdio, channel, steps.Story(), false);
+            return new Started(pid, pidfd!, initPid, initPidfd ?? pidfd!, stdio, channel, steps.Story(), false);
         }
         catch
         {
             if (pid > 0) { cgroup.KillAll(TimeSpan.FromSeconds(5)); Libc.kill(pid, Libc.SIGKILL); Reap(pid); }
+            if (initPidfd != pidfd) initPidfd?.Dispose();
+            pidfd?.Dispose();
             stdio.Dispose();
             channel.Dispose();
             throw;
@@ -177,6 +182,14 @@ public sealed class SandboxEngine
         readonly List<LaunchStep> _steps = [];
         public StoryBuilder Add(LaunchStep step) { _steps.Add(step with { AtMs = clock.Elapsed.TotalMilliseconds }); return this; }
         public LaunchStory Story() => new([.. _steps]);
+    }
+
+    static SafeFileHandle OpenPidfd(int pid)
+    {
+        var fd = Pidfd.Open(pid);
+        if (fd < 0) throw new SandboxException("spawn", "pidfd_open", Libc.Errno, $"pid {pid}");
+        Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
+        return new SafeFileHandle(fd, true);
     }
 
     static unsafe void Reap(int pid)

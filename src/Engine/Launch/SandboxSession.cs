@@ -29,7 +29,7 @@ public sealed unsafe class SandboxSession : IDisposable
         Plan = plan;
         Cgroup = cgroup;
         (Input, Output, Error) = started.Stdio.TakeStreams();
-        new Thread(WaitForExit) { IsBackground = true, Name = $"sandbox {id} wait" }.Start();
+        ExitWatcher.Shared.Watch(started.Pid, (int)started.PidFd.DangerousGetHandle(), OnExit);
     }
 
     public string Id { get; }
@@ -75,20 +75,23 @@ public sealed unsafe class SandboxSession : IDisposable
         return _engine.Exec(_parent ?? this, command, terminal, size);
     }
 
-    /// <summary>SIGKILL to every process of the sandbox (or, for an exec'd process, to it alone).</summary>
+    /// <summary>SIGKILL to every process of the sandbox (or, for an exec'd process, to it alone). No-op once disposed.</summary>
     public void Kill()
     {
-        if (_parent is null) Cgroup.KillAll(TimeSpan.FromSeconds(5));
-        Libc.kill(HostPid, Libc.SIGKILL);
-        if (InitPid != HostPid) Libc.kill(InitPid, Libc.SIGKILL);
+        if (_disposed == 0) KillProcesses();
     }
 
-    void WaitForExit()
+    void KillProcesses()
     {
-        int status;
-        int rc;
-        while ((rc = Libc.waitpid(HostPid, &status, 0)) < 0 && Libc.Errno == Errno.EINTR) { }
-        var exit = rc < 0 ? new ExitStatus(255, 0) : FromWaitStatus(status);
+        if (_parent is null) Cgroup.KillAll(TimeSpan.FromSeconds(5));
+        // Through pidfds: once a process is reaped its pid may name another one.
+        Pidfd.SendSignal((int)_started.InitPidFd.DangerousGetHandle(), Libc.SIGKILL);
+        Pidfd.SendSignal((int)_started.PidFd.DangerousGetHandle(), Libc.SIGKILL);
+    }
+
+    void OnExit(int status)
+    {
+        var exit = FromWaitStatus(status);
         // As PID 1, init cannot die of the command's signal; it reports the command's status instead.
         if (_started.ReportsExit)
             while (_started.Channel.TryReceive() is { } msg)
@@ -103,11 +106,15 @@ public sealed unsafe class SandboxSession : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        Kill();
+        // Once the first process has ended there may be nothing left: Cgroup.Delete finds out
+        // with one rmdir, and kills whatever is still there otherwise.
+        if (!Completion.IsCompleted) KillProcesses();
         Completion.Wait(TimeSpan.FromSeconds(10));
         Input.Dispose();
         Output.Dispose();
         Error?.Dispose();
         if (_parent is null) Cgroup.Delete();
+        if (_started.InitPidFd != _started.PidFd) _started.InitPidFd.Dispose();
+        _started.PidFd.Dispose();
     }
 }
