@@ -18,7 +18,7 @@ internal static class AttachedRun
         SandboxSession session;
         try
         {
-            session = new SandboxEngine().Launch(spec, spec.Terminal ? Tty.GetSize() : null);
+            session = new SandboxEngine(new EngineOptions { Prestart = 0 }).Launch(spec, spec.Terminal ? Tty.GetSize() : null);
         }
         catch (SpecValidationException e)
         {

@@ -25,7 +25,8 @@ internal static class BenchCommand
         return new Command("bench", "Measure the engine against its peers.") { start };
     }
 
-    sealed record Line(string Name, string? CommandLine, Action Once);
+    /// <summary>A line of the table; <paramref name="Settle"/> runs after each measured run, off the clock.</summary>
+    sealed record Line(string Name, string? CommandLine, Action Once, Action? Settle = null);
 
     sealed class BenchFailed(string message) : Exception(message);
 
@@ -37,13 +38,14 @@ internal static class BenchCommand
             return Program.LaunchFailed;
         }
         var rootfs = Directory.CreateTempSubdirectory("playground-bench-").FullName;
+        var engines = new List<SandboxEngine>();
         // The sandbox's root is uid 100000 on the host: it must reach the rootfs (the temp dir is 0700).
         File.SetUnixFileMode(rootfs, (UnixFileMode)0x1ed);
         try
         {
             BusyboxRootfs.Create(rootfs);
             var timeline = new Timeline();
-            var lines = Lines(rootfs, timeline);
+            var lines = Lines(rootfs, timeline, engines);
             var times = lines.ToDictionary(l => l.Name, _ => new List<double>(runs));
             // Interleaved, so a noisy moment on the machine costs every line alike.
             for (int i = 0; i < warmup + runs; i++)
@@ -54,6 +56,7 @@ internal static class BenchCommand
                     sw.Stop();
                     if (i >= warmup) times[line.Name].Add(sw.Elapsed.TotalMilliseconds);
                     else timeline.Clear();
+                    line.Settle?.Invoke();
                 }
             Report(lines, times, runs);
             if (breakdown) timeline.Report();
@@ -66,16 +69,22 @@ internal static class BenchCommand
         }
         finally
         {
+            foreach (var e in engines) e.Dispose();
             Directory.Delete(rootfs, recursive: true);
         }
     }
 
-    static List<Line> Lines(string rootfs, Timeline timeline)
+    static List<Line> Lines(string rootfs, Timeline timeline, List<SandboxEngine> engines)
     {
+        // As a server runs it (an init pre-started after each launch, off the clock: the
+        // bench waits for it before the next line), and cold, as a one-shot `playground run`.
         var engine = new SandboxEngine();
+        var cold = new SandboxEngine(new EngineOptions { Prestart = 0 });
+        engines.AddRange([engine, cold]);
         var lines = new List<Line>
         {
-            new("engine", null, () => RunEngine(engine, rootfs, timeline)),
+            new("engine", null, () => RunEngine(engine, rootfs, timeline), () => engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10))),
+            new("cold", null, () => RunEngine(cold, rootfs, null)),
         };
         string[] unshare =
         [
@@ -97,7 +106,7 @@ internal static class BenchCommand
         return lines;
     }
 
-    static void RunEngine(SandboxEngine engine, string rootfs, Timeline timeline)
+    static void RunEngine(SandboxEngine engine, string rootfs, Timeline? timeline)
     {
         ExitStatus status;
         try
@@ -108,7 +117,7 @@ internal static class BenchCommand
             status = session.Completion.GetAwaiter().GetResult();
             var exited = clock.Elapsed.TotalMilliseconds;
             session.Dispose();
-            timeline.Add(session.Story, launched, exited, clock.Elapsed.TotalMilliseconds);
+            timeline?.Add(session.Story, launched, exited, clock.Elapsed.TotalMilliseconds);
         }
         catch (Exception e)
         {
@@ -143,8 +152,10 @@ internal static class BenchCommand
         Console.WriteLine($"{"line",-10}{"p50 ms",10}{"p95 ms",10}{"mean ms",10}");
         foreach (var l in lines)
             Console.WriteLine($"{l.Name,-10}{stats[l.Name].P50,10:F2}{stats[l.Name].P95,10:F2}{stats[l.Name].Mean,10:F2}");
-        foreach (var peer in lines.Where(l => l.Name != "engine"))
-            Console.WriteLine($"engine/{peer.Name} at p50: {stats["engine"].P50 / stats[peer.Name].P50:F2}");
+        foreach (var ours in new[] { "engine", "cold" })
+            foreach (var peer in lines.Where(l => l.CommandLine is not null))
+                Console.WriteLine($"{ours}/{peer.Name} at p50: {stats[ours].P50 / stats[peer.Name].P50:F2}");
+        Console.WriteLine("engine: default policy, an init pre-started after the previous launch (as a server runs); cold: none (as `playground run`)");
         Console.WriteLine("peer command lines:");
         foreach (var l in lines.Where(l => l.CommandLine is not null)) Console.WriteLine($"  {l.Name}: {l.CommandLine}");
     }
@@ -163,7 +174,7 @@ internal sealed class Timeline
 
     public void Add(LaunchStory story, double launched, double exited, double disposed)
     {
-        var names = story.Select(s => s.Step + (s.Step is "spawn" or "join cgroup" or "bind rootfs" or "pivot_root" ? "" : "  " + s.Detail))
+        var names = story.Select(s => s.Step + (s.Step is "spawn" or "join cgroup" or "bind rootfs" or "pivot_root" or "pre-started init" ? "" : "  " + s.Detail))
             .Append("Launch returned").Append("exit status known").Append("disposed (cgroup removed)").ToList();
         var at = story.Select(s => s.AtMs).Append(launched).Append(exited).Append(disposed).ToList();
         // Steps are the same every run; a run that differs (it should not) is left out.

@@ -29,12 +29,9 @@ internal sealed unsafe class Channel : IReporter
         return r.Plan();
     }
 
-    public void HelloAndWait()
-    {
-        Send(new WireWriter(MessageType.Hello).ToArray());
-        var r = Receive(out _);
-        if (r.Type != MessageType.Go) throw new InvalidOperationException($"expected go, got {r.Type}");
-    }
+    /// <summary>I exist: the engine maps our ids and moves us into the cgroup, then sends the plan
+    /// (at once, or later when we are kept pre-started for a launch to come).</summary>
+    public void Hello() => Send(new WireWriter(MessageType.Hello).ToArray());
 
     public void Step(StepReport report) => Send(WireWriter.Encode(report));
     public void Exec(string path) => Send(new WireWriter(MessageType.Exec).Str(path).ToArray());

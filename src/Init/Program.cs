@@ -2,11 +2,12 @@ using Playground.Engine.Launch.Protocol;
 using Playground.Init;
 
 // playground-init: started by util-linux unshare or nsenter inside the sandbox's new
-// namespaces, with the launch channel on fd 3. Reads its plan, runs the steps, execs.
+// namespaces, with the launch channel on fd 3. Says hello, reads its plan, runs the steps, execs.
 var channel = new Channel();
 LaunchPlan plan;
 try
 {
+    channel.Hello();
     plan = channel.ReadPlan();
 }
 catch (Exception e)

@@ -5,8 +5,6 @@ namespace Playground.Init;
 /// <summary>How init talks to the engine during a launch.</summary>
 public interface IReporter
 {
-    /// <summary>Say hello and block until the engine has written the id maps and placed us in the cgroup.</summary>
-    void HelloAndWait();
     void Step(StepReport report);
     /// <summary>execve (or the spawn) is next.</summary>
     void Exec(string path);
@@ -16,7 +14,7 @@ public interface IReporter
 
 /// <summary>
 /// The sandbox's life after the namespaces exist, top to bottom (bubblewrap's main() is the
-/// model): wait for the engine, become root of the user namespace, build the mount tree,
+/// model): become root of the user namespace, build the mount tree,
 /// switch root, terminal, hostname, rlimits, ids, capabilities, no_new_privs, seccomp, exec.
 /// Every step is reported; the first failure stops the launch.
 /// </summary>
@@ -28,8 +26,7 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
 
     public int Run()
     {
-        // The engine maps our ids and moves us into the sandbox's cgroup while we wait.
-        report.HelloAndWait();
+        // Before sending the plan, the engine mapped our ids and moved us into the sandbox's cgroup.
         if (plan.NewUserNamespace) Step("become root of the user namespace", sys.BecomeRoot);
         // After joining the cgroup, so the sandbox sees its own cgroup as the root (as runc does).
         if (plan.NewCgroupNamespace) Step("cgroup namespace", sys.UnshareCgroup);

@@ -1,3 +1,4 @@
+using Playground.Engine.Spec;
 using Playground.Engine.Interop;
 
 namespace Playground.Engine.Cgroups;
@@ -34,6 +35,13 @@ public sealed class SandboxCgroup : IDisposable
     {
         foreach (var dir in Paths)
             CgroupFs.Write(System.IO.Path.Combine(dir, "cgroup.procs"), pid.ToString());
+    }
+
+    /// <summary>Sets the memory, pids and cpu limits (also while processes are inside).</summary>
+    public void SetLimits(ResourceLimits limits)
+    {
+        CgroupArguments.CheckLimits(limits);
+        hierarchy.WriteLimits(Id, limits);
     }
 
     /// <summary>Pids in this cgroup and the cgroups below it, in any of its hierarchies.</summary>

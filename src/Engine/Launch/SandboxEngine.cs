@@ -20,22 +20,30 @@ public sealed record EngineOptions
     public string CgroupParent { get; init; } = "playground";
     /// <summary>How long init may stay silent during a launch before the launch fails.</summary>
     public int StepTimeoutMs { get; init; } = 30_000;
+    /// <summary>How many inits to keep pre-started per kind of launch (namespaces, id maps,
+    /// terminal or not); 0 starts every launch cold (right for a one-shot CLI run).</summary>
+    public int Prestart { get; init; } = 1;
 }
 
 /// <summary>
-/// Launches sandboxes: validate, build the plan, make the cgroup, posix_spawn util-linux
-/// unshare (or nsenter) with init as its command, answer init's hello (id maps, cgroup),
-/// collect the launch story. Thread-safe; one per process is enough.
+/// Launches sandboxes: validate, build the plan, posix_spawn util-linux unshare (or nsenter)
+/// with init as its command, answer init's hello (id maps, cgroup), send the plan, collect
+/// the launch story. Keeps a pre-started init ready per recently used namespace set, so a
+/// launch usually starts at the plan (<see cref="EngineOptions.Prestart"/>). Thread-safe; one
+/// per process is enough. Dispose ends the pre-started inits.
 /// </summary>
-public sealed class SandboxEngine
+public sealed class SandboxEngine : IDisposable
 {
     readonly Lazy<CgroupManager> _cgroups;
+    readonly InitPool _pool;
 
     public SandboxEngine(EngineOptions? options = null)
     {
         Options = options ?? new EngineOptions();
+        if (Options.Prestart < 0) throw new ArgumentOutOfRangeException(nameof(options), "Prestart must be 0 or more");
         InitPath = Options.InitPath ?? Path.Combine(AppContext.BaseDirectory, "playground-init");
         _cgroups = new(() => CgroupManager.Detect(parent: Options.CgroupParent));
+        _pool = new InitPool(Options.Prestart);
     }
 
     public EngineOptions Options { get; }
@@ -54,20 +62,36 @@ public sealed class SandboxEngine
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
         MountPoints.Create(plan);
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var cgroup = Cgroups.Create(id, spec.Limits);
+        var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
+        var argv = PlanBuilder.UnshareArgs(spec, InitPath);
+        var mapIds = spec.Namespaces.User ? spec : null;
+        // Pre-started inits differ only by what exists before the plan: namespaces, id maps, stdio kind.
+        var key = string.Join(' ', argv) + (mapIds is null ? "" : $" uid:{Maps(spec.EffectiveUidMap)} gid:{Maps(spec.EffectiveGidMap)}") + (plan.Terminal ? " tty" : "");
+        ReadyInit Prestart(StoryBuilder story, long mountGeneration) =>
+            ReadyInit.Start(this, argv, null, plan.Terminal, null, mapIds, spec.Namespaces.Pid, story, mountGeneration);
+        var ready = _pool.Take(key, steps);
         try
         {
-            var argv = PlanBuilder.UnshareArgs(spec, InitPath);
-            var started = Start(argv, plan, cgroup, spec.Rootfs!, spec.Namespaces.Pid, spec.Namespaces.User ? spec : null);
-            return new SandboxSession(this, id, spec, plan, cgroup, started, null);
+            ready ??= Prestart(steps, 0);
+            ready.Cgroup.SetLimits(spec.Limits);
+            var started = Run(ready, plan, spec.Rootfs!, steps);
+            _pool.Refill(key, generation => Prestart(new StoryBuilder(System.Diagnostics.Stopwatch.StartNew()), generation));
+            return new SandboxSession(this, ready.Cgroup.Id, spec, plan, ready.Cgroup, started, null);
         }
         catch
         {
-            cgroup.Delete();
+            ready?.Dispose(deleteCgroup: true);
             throw;
         }
     }
+
+    static string Maps(IReadOnlyList<IdMapping> m) => string.Join(',', m.Select(x => $"{x.Inside}:{x.Outside}:{x.Count}"));
+
+    /// <summary>Blocks until no pre-start is under way (for measurements and tests that count processes).</summary>
+    public void WaitUntilPrestarted(TimeSpan timeout) => _pool.WaitIdle(timeout);
+
+    /// <summary>Ends the pre-started inits and removes their cgroups. Sessions stay the caller's.</summary>
+    public void Dispose() => _pool.Dispose();
 
     internal SandboxSession Exec(SandboxSession sandbox, IReadOnlyList<string> command, bool terminal, TerminalSize? size)
     {
@@ -77,13 +101,19 @@ public sealed class SandboxEngine
         // init is a dynamically linked program: it must start in our mount namespace (where its
         // ELF interpreter is) and join the sandbox's itself, from this fd.
         using var mountNs = sandbox.Spec.Namespaces.Mount ? OpenNamespace(sandbox.InitPid, "mnt") : null;
-        var started = Start(argv, plan, sandbox.Cgroup, sandbox.Spec.Rootfs!, sandbox.Spec.Namespaces.Pid, null, mountNs);
-        return new SandboxSession(this, sandbox.Id, sandbox.Spec with { Command = command, Terminal = terminal }, plan, sandbox.Cgroup, started, sandbox);
+        var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
+        var ready = ReadyInit.Start(this, argv, mountNs, terminal, sandbox.Cgroup, null, sandbox.Spec.Namespaces.Pid, steps);
+        try
+        {
+            var started = Run(ready, plan, sandbox.Spec.Rootfs!, steps);
+            return new SandboxSession(this, sandbox.Id, sandbox.Spec with { Command = command, Terminal = terminal }, plan, sandbox.Cgroup, started, sandbox);
+        }
+        catch
+        {
+            ready.Dispose(deleteCgroup: false);
+            throw;
+        }
     }
-
-    /// <summary>What a started process left us: its pids (with pidfds, so a signal never hits a recycled pid), stdio, channel and story.</summary>
-    internal sealed record Started(int Pid, SafeFileHandle PidFd, int InitPid, SafeFileHandle InitPidFd, Stdio Stdio, LaunchChannel Channel,
-        LaunchStory Story, bool ReportsExit);
 
     static SafeFileHandle OpenNamespace(int pid, string kind)
     {
@@ -93,28 +123,19 @@ public sealed class SandboxEngine
         return new SafeFileHandle(fd, true);
     }
 
-    Started Start(List<string> argv, LaunchPlan plan, SandboxCgroup cgroup, string rootfs, bool forks, SandboxSpec? mapIdsOf,
-        SafeFileHandle? mountNs = null)
+    /// <summary>What a started process left us: its pids (with pidfds, so a signal never hits a recycled pid), stdio, channel and story.</summary>
+    internal sealed record Started(int Pid, SafeFileHandle PidFd, int InitPid, SafeFileHandle InitPidFd, Stdio Stdio, LaunchChannel Channel,
+        LaunchStory Story, bool ReportsExit);
+
+    /// <summary>Sends the plan to an init that said hello, and follows its steps up to the exec.
+    /// On success the ready init's processes, stdio and cgroup belong to the returned record.</summary>
+    Started Run(ReadyInit ready, LaunchPlan plan, string rootfs, StoryBuilder steps)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var steps = new StoryBuilder(clock);
-        var stdio = Stdio.Create(plan.Terminal, plan.Columns, plan.Rows);
+        if (plan.Terminal) ready.Stdio.Resize(plan.Columns, plan.Rows);
         var channel = new LaunchChannel();
-        var pid = 0;
-        SafeFileHandle? pidfd = null, initPidfd = null;
         try
         {
-            steps.Add(new LaunchStep("spawn", true, 0, string.Join(' ', argv)));
-            using (var spawned = new LaunchChannel())
-            {
-                pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, spawned.Theirs, stdio.ChildTerminal, mountNs],
-                    ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
-                pidfd = OpenPidfd(pid);
-                stdio.CloseChildEnds();
-                spawned.CloseTheirs();
-                spawned.SendPlan(WireWriter.Encode(plan), channel);
-            }
-            var initPid = pid;
+            ready.Spawned.SendPlan(WireWriter.Encode(plan), channel);
             string? execPath = null;
             while (true)
             {
@@ -123,20 +144,10 @@ public sealed class SandboxEngine
                 {
                     // End of stream: after Exec it means execve succeeded (our end is close-on-exec).
                     if (execPath is not null) { steps.Add(new LaunchStep("execve", true, 0, execPath)); break; }
-                    throw EarlyExit(steps, stdio, argv[0]);
+                    throw EarlyExit(steps, ready.Stdio, "init");
                 }
                 switch (msg.Type)
                 {
-                    case MessageType.Hello:
-                        initPid = forks ? ChildOf(pid) : pid;
-                        initPidfd = initPid == pid ? pidfd : OpenPidfd(initPid);
-                        if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps);
-                        // Only init: each cgroup.procs write costs an RCU grace period on v1, and
-                        // unshare's waiting parent ends with its child (--kill-child; we kill it too).
-                        cgroup.AddProcess(initPid);
-                        steps.Add(new LaunchStep("join cgroup", true, 0, cgroup.RelativePath));
-                        channel.Send(new WireWriter(MessageType.Go).ToArray());
-                        break;
                     case MessageType.Step:
                         var s = msg.Step();
                         steps.Add(new LaunchStep(s.Step, s.Ok, s.Errno, s.Ok ? s.Detail : $"{s.Syscall}: {s.Detail}"));
@@ -145,35 +156,31 @@ public sealed class SandboxEngine
                                 LaunchHints.For(s.Step, s.Syscall, s.Errno, s.Detail, rootfs, plan), steps.Story());
                         break;
                     case MessageType.Terminal:
-                        stdio.UseSandboxTerminal(passedFd);
+                        ready.Stdio.UseSandboxTerminal(passedFd);
                         break;
                     case MessageType.Exec:
                         execPath = msg.Str();
                         break;
                     case MessageType.Started:
-                        return new Started(pid, pidfd!, initPid, initPidfd ?? pidfd!, stdio, channel, steps.Story(), true);
+                        return ready.Hand(channel, steps.Story(), reportsExit: true);
                 }
             }
-            return new Started(pid, pidfd!, initPid, initPidfd ?? pidfd!, stdio, channel, steps.Story(), false);
+            return ready.Hand(channel, steps.Story(), reportsExit: false);
         }
         catch
         {
-            if (pid > 0) { cgroup.KillAll(TimeSpan.FromSeconds(5)); Libc.kill(pid, Libc.SIGKILL); Reap(pid); }
-            if (initPidfd != pidfd) initPidfd?.Dispose();
-            pidfd?.Dispose();
-            stdio.Dispose();
             channel.Dispose();
             throw;
         }
     }
 
-    static SandboxException EarlyExit(StoryBuilder steps, Stdio stdio, string helper)
+    internal static SandboxException EarlyExit(StoryBuilder steps, Stdio stdio, string who)
     {
-        // unshare/nsenter failed before init could speak: their message is on stderr.
+        // unshare/nsenter failed before init could speak, or init died: the message is on stderr.
         var text = stdio.DrainDiagnostics().Trim();
         var story = steps.Add(new LaunchStep("namespaces", false, 0, text)).Story();
-        return new SandboxException("namespaces", Path.GetFileName(helper), 0,
-            text.Length > 0 ? text : "the namespace helper exited before init started", story);
+        return new SandboxException("namespaces", who, 0,
+            text.Length > 0 ? text : $"{who} exited before init could report", story);
     }
 
     /// <summary>The steps so far, each stamped with the time it reached us.</summary>
@@ -181,47 +188,12 @@ public sealed class SandboxEngine
     {
         readonly List<LaunchStep> _steps = [];
         public StoryBuilder Add(LaunchStep step) { _steps.Add(step with { AtMs = clock.Elapsed.TotalMilliseconds }); return this; }
+        public double NowMs => clock.Elapsed.TotalMilliseconds;
+        /// <summary>Steps of a pre-started init, stamped on its own clock: shown before this launch began (negative times).</summary>
+        public void AddEarlier(LaunchStory earlier, double startedMsAgo)
+        {
+            foreach (var step in earlier) _steps.Add(step with { AtMs = step.AtMs - startedMsAgo });
+        }
         public LaunchStory Story() => new([.. _steps]);
-    }
-
-    static SafeFileHandle OpenPidfd(int pid)
-    {
-        var fd = Pidfd.Open(pid);
-        if (fd < 0) throw new SandboxException("spawn", "pidfd_open", Libc.Errno, $"pid {pid}");
-        Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
-        return new SafeFileHandle(fd, true);
-    }
-
-    static unsafe void Reap(int pid)
-    {
-        int status;
-        while (Libc.waitpid(pid, &status, 0) < 0 && Libc.Errno == Errno.EINTR) { }
-    }
-
-    /// <summary>unshare --fork made init its only child.</summary>
-    static int ChildOf(int pid)
-    {
-        var text = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
-        return int.Parse(text.Split(' ')[0]);
-    }
-
-    static void WriteIdMaps(int pid, SandboxSpec spec, StoryBuilder steps)
-    {
-        // As root of the parent namespace we may map any range, in one write each (user_namespaces(7)):
-        // no newuidmap round trip, which was most of the cost of `unshare --map-users`.
-        static string Lines(IReadOnlyList<IdMapping> m) => string.Concat(m.Select(x => $"{x.Inside} {x.Outside} {x.Count}\n"));
-        var uid = Lines(spec.EffectiveUidMap);
-        var gid = Lines(spec.EffectiveGidMap);
-        try
-        {
-            File.WriteAllText($"/proc/{pid}/uid_map", uid);
-            File.WriteAllText($"/proc/{pid}/gid_map", gid);
-        }
-        catch (IOException e)
-        {
-            steps.Add(new LaunchStep("id maps", false, Errno.EPERM, e.Message));
-            throw new SandboxException("id maps", "write uid_map", Errno.EPERM, e.Message, steps.Story());
-        }
-        steps.Add(new LaunchStep("id maps", true, 0, $"uid {uid.Trim()}, gid {gid.Trim()}".Replace('\n', ';')));
     }
 }

@@ -37,6 +37,14 @@ internal sealed unsafe class Stdio : IDisposable
         return s;
     }
 
+    /// <summary>The engine's PTY (a pre-started init's was made with the default size).</summary>
+    public void Resize(ushort columns, ushort rows)
+    {
+        if (_master is null) return;
+        var ws = new Libc.WinSize { Cols = columns, Rows = rows };
+        Libc.ioctl((int)_master.DangerousGetHandle(), Libc.TIOCSWINSZ, &ws);
+    }
+
     /// <summary>Init made a terminal in the sandbox's own devpts: use it instead of ours.</summary>
     public void UseSandboxTerminal(int masterFd)
     {

@@ -1,3 +1,5 @@
+using Playground.Engine.Launch;
+
 namespace Playground.Tests.Launch;
 
 /// <summary>Launch and kill, many times: nothing may be left behind. Runs alone: other tests'
@@ -5,12 +7,15 @@ namespace Playground.Tests.Launch;
 [Collection("leaks")]
 public sealed class LeakTests(SandboxFixture f)
 {
-    // The runtime maps assemblies it loads lazily (an fd per .dll): those are not ours.
-    static List<string> OpenFds() => Directory.GetFiles("/proc/self/fd")
-        .Select(f => { try { return Path.GetFileName(f) + " -> " + new FileInfo(f).LinkTarget; } catch (IOException) { return f; } })
-        .Where(f => !f.EndsWith(".dll", StringComparison.Ordinal)).Order().ToList();
+    // What each open fd is (a pipe, a socket, a pidfd, a file), without numbers: pre-started
+    // inits are replaced, with new fds of the same kinds. The runtime maps assemblies it loads
+    // lazily (an fd per .dll): those are not ours.
+    internal static List<string> OpenFds() => Directory.GetFiles("/proc/self/fd")
+        .Select(f => { try { return new FileInfo(f).LinkTarget ?? ""; } catch (IOException) { return ""; } })
+        .Select(t => System.Text.RegularExpressions.Regex.Replace(t, @"[:/]\[?\d+\]?$", ""))
+        .Where(t => t.Length > 0 && !t.EndsWith(".dll", StringComparison.Ordinal)).Order().ToList();
     static int Mounts() => File.ReadAllLines("/proc/self/mountinfo").Length;
-    static int Children() => Directory.GetDirectories("/proc/self/task")
+    internal static int Children() => Directory.GetDirectories("/proc/self/task")
         .Sum(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     int Cgroups() => f.Engine.Cgroups.ParentPaths.Sum(p => Directory.GetDirectories(p).Length);
     static int ProcessesOf(int uid) => Directory.GetDirectories("/proc").Count(d =>
@@ -29,6 +34,8 @@ public sealed class LeakTests(SandboxFixture f)
             using var warm = f.Engine.Launch(f.Spec("/bin/sh", "-c", "sleep 100 & sleep 100"));
             if (i % 2 == 0) warm.Kill();
         }
+        // The engine keeps one init pre-started per kind of launch: count once it has one.
+        f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
         GC.Collect(); GC.WaitForPendingFinalizers();
         var (fds, mounts, children, cgroups) = (OpenFds(), Mounts(), Children(), Cgroups());
         for (var i = 0; i < 200; i++)
@@ -36,6 +43,7 @@ public sealed class LeakTests(SandboxFixture f)
             using var s = f.Engine.Launch(f.Spec("/bin/sh", "-c", "sleep 100 & sleep 100"));
             if (i % 2 == 0) s.Kill();
         }
+        f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
         GC.Collect(); GC.WaitForPendingFinalizers();
         Assert.Equal(fds, OpenFds());
         Assert.Equal(mounts, Mounts());
@@ -45,5 +53,28 @@ public sealed class LeakTests(SandboxFixture f)
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (ProcessesOf(100000) > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
         Assert.Equal(0, ProcessesOf(100000));
+    }
+
+    [Fact]
+    public void Disposing_the_engine_ends_its_prestarted_inits_and_their_cgroups()
+    {
+        f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        var (fds, children, cgroups) = (OpenFds(), Children(), Cgroups());
+        var engine = new SandboxEngine(new EngineOptions { Prestart = 2 });
+        // two kinds: pipes and a terminal
+        foreach (var terminal in new[] { false, true })
+        {
+            using var s = engine.Launch(f.Spec("/bin/true") with { Terminal = terminal });
+            Assert.True(s.Completion.Wait(TimeSpan.FromSeconds(10)));
+        }
+        engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
+        Assert.Equal(children + 4, Children());
+        Assert.Equal(cgroups + 4 * f.Engine.Cgroups.ParentPaths.Count, Cgroups());
+        engine.Dispose();
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        Assert.Equal(children, Children());
+        Assert.Equal(cgroups, Cgroups());
+        Assert.Equal(fds, OpenFds());
     }
 }

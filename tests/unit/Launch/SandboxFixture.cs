@@ -38,6 +38,7 @@ public sealed class SandboxFixture : IDisposable
 
     public void Dispose()
     {
+        Engine.Dispose();
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

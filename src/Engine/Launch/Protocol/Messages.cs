@@ -3,12 +3,10 @@ namespace Playground.Engine.Launch.Protocol;
 /// <summary>Message types on the launch channel (a SOCK_SEQPACKET pair: one message per datagram).</summary>
 public enum MessageType : byte
 {
-    /// <summary>engine → init: the <see cref="LaunchPlan"/>.</summary>
+    /// <summary>engine → init: the <see cref="LaunchPlan"/>, once ids are mapped and init is in its cgroup; the channel to use from then on rides along.</summary>
     Plan = 1,
-    /// <summary>init → engine: I exist (with my pid as the host sees it, if known); map my ids and place me in the cgroup.</summary>
+    /// <summary>init → engine: I exist; map my ids and place me in the cgroup.</summary>
     Hello = 2,
-    /// <summary>engine → init: maps written, cgroup joined; carry on.</summary>
-    Go = 3,
     /// <summary>init → engine: one step of the launch story.</summary>
     Step = 4,
     /// <summary>init → engine: execve is next; end of stream after this means it succeeded.</summary>
