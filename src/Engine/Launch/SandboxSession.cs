@@ -84,9 +84,11 @@ public sealed unsafe class SandboxSession : IDisposable
     void KillProcesses()
     {
         if (_parent is null) Cgroup.KillAll(TimeSpan.FromSeconds(5));
-        // Through pidfds: once a process is reaped its pid may name another one.
-        Pidfd.SendSignal((int)_started.InitPidFd.DangerousGetHandle(), Libc.SIGKILL);
+        // Through pidfds: once a process is reaped its pid may name another one. The spawned
+        // process first: the session's status is its own, so it must die of this SIGKILL, not
+        // exit reporting its child's (nsenter would exit 137 if init died first).
         Pidfd.SendSignal((int)_started.PidFd.DangerousGetHandle(), Libc.SIGKILL);
+        Pidfd.SendSignal((int)_started.InitPidFd.DangerousGetHandle(), Libc.SIGKILL);
     }
 
     void OnExit(int status)
