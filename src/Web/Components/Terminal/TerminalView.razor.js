@@ -1,0 +1,137 @@
+// xterm.js in the browser, wired to the terminal hub (SignalR, MessagePack: bytes stay bytes).
+// Output arrives as a stream of batches; each batch is acknowledged once xterm.js has
+// rendered it (its write callback), which is how the server knows when to stop reading a
+// PTY (a tab that does not keep up, or is hidden) and when to go on.
+import { Terminal } from '/lib/xterm/xterm.mjs';
+import { FitAddon } from '/lib/xterm/addon-fit.mjs';
+import { WebLinksAddon } from '/lib/xterm/addon-web-links.mjs';
+
+const terminals = new Map();
+let hub = null;
+
+function connection() {
+    if (hub) return hub;
+    const c = new signalR.HubConnectionBuilder()
+        .withUrl('/hubs/terminal')
+        .withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol())
+        .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(5000, 250 * (ctx.previousRetryCount + 1)) })
+        .build();
+    // After a dropped connection, every terminal attaches again and gets its recent output replayed.
+    c.onreconnected(() => { for (const t of terminals.values()) t.attach(); });
+    hub = { connection: c, ready: c.start() };
+    return hub;
+}
+
+const encoder = new TextEncoder();
+const ACK_EVERY = 16 * 1024;
+
+class Session {
+    constructor(element, id) {
+        this.id = id;
+        this.element = element;
+        this.term = new Terminal({
+            cursorBlink: true,
+            scrollback: 5000,
+            fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
+            fontSize: 14,
+            theme: { background: '#1e1e1e' },
+        });
+        this.fit = new FitAddon();
+        this.term.loadAddon(this.fit);
+        this.term.loadAddon(new WebLinksAddon());
+        this.term.attachCustomKeyEventHandler(e => this.keys(e));
+        this.term.open(element);
+        this.pendingAck = 0;
+        this.subscription = null;
+        this.hub = connection();
+        this.term.onData(data => this.send(encoder.encode(data)));
+        this.term.onBinary(data => this.send(Uint8Array.from(data, ch => ch.charCodeAt(0))));
+        this.term.onResize(({ cols, rows }) => this.invoke('Resize', this.id, cols, rows));
+        this.resizeObserver = new ResizeObserver(() => this.refit());
+        this.resizeObserver.observe(element);
+        this.refit();
+    }
+
+    async invoke(method, ...args) {
+        await this.hub.ready;
+        try { await this.hub.connection.invoke(method, ...args); }
+        catch (e) { console.warn(`terminal ${method}:`, e); }
+    }
+
+    send(bytes) { this.invoke('Input', this.id, bytes); }
+
+    refit() {
+        if (this.element.offsetWidth === 0 || this.element.offsetHeight === 0) return; // hidden tab
+        try { this.fit.fit(); } catch { }
+    }
+
+    // Copy and paste as people expect in a browser terminal: Ctrl+Shift+C/V always; Ctrl+C
+    // copies when text is selected (otherwise it is ^C for the program); Ctrl+V pastes.
+    keys(e) {
+        if (e.type !== 'keydown') return true;
+        const ctrl = e.ctrlKey || e.metaKey;
+        const key = e.key.toLowerCase();
+        if (ctrl && key === 'c' && (e.shiftKey || this.term.hasSelection())) {
+            navigator.clipboard?.writeText(this.term.getSelection());
+            this.term.clearSelection();
+            e.preventDefault();
+            return false;
+        }
+        if (ctrl && key === 'v') return false; // the browser's paste event reaches xterm.js
+        return true;
+    }
+
+    async attach() {
+        await this.hub.ready;
+        this.subscription?.dispose();
+        this.term.reset();
+        this.pendingAck = 0;
+        await this.invoke('Resize', this.id, this.term.cols, this.term.rows);
+        this.subscription = this.hub.connection.stream('Attach', this.id).subscribe({
+            next: bytes => this.term.write(bytes, () => this.rendered(bytes.length)),
+            complete: () => this.term.write('\r\n\x1b[2m[the process has ended]\x1b[0m\r\n'),
+            error: err => console.warn('terminal stream:', err),
+        });
+    }
+
+    rendered(n) {
+        this.pendingAck += n;
+        if (this.pendingAck >= ACK_EVERY) this.flushAck();
+        else if (!this.ackTimer) this.ackTimer = setTimeout(() => this.flushAck(), 20);
+    }
+
+    flushAck() {
+        clearTimeout(this.ackTimer);
+        this.ackTimer = null;
+        if (this.pendingAck === 0) return;
+        const n = this.pendingAck;
+        this.pendingAck = 0;
+        this.invoke('Ack', this.id, n);
+    }
+
+    dispose() {
+        this.resizeObserver.disconnect();
+        this.subscription?.dispose();
+        this.term.dispose();
+    }
+}
+
+export async function open(element, id) {
+    terminals.get(id)?.dispose();
+    const s = new Session(element, id);
+    terminals.set(id, s);
+    await s.attach();
+    s.term.focus();
+}
+
+export function focus(id) {
+    const s = terminals.get(id);
+    if (!s) return;
+    s.refit();
+    s.term.focus();
+}
+
+export function close(id) {
+    terminals.get(id)?.dispose();
+    terminals.delete(id);
+}

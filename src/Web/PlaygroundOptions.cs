@@ -1,0 +1,32 @@
+namespace Playground.Web;
+
+/// <summary>The settings a deployer changes, from the "Playground" section of appsettings.json.</summary>
+public sealed class PlaygroundOptions
+{
+    /// <summary>Where Playground keeps its state (rootfs store, later the database and recordings).</summary>
+    public string DataDirectory { get; set; } = "/var/lib/playground";
+    /// <summary>Directory whose subdirectories are the root filesystems people can pick; default DataDirectory/rootfs.</summary>
+    public string? RootfsDirectory { get; set; }
+    /// <summary>Make a busybox root (Debian's busybox-static) there at start if it is missing.</summary>
+    public bool CreateBusyboxRootfs { get; set; } = true;
+    /// <summary>Sandboxes one person may have running at once.</summary>
+    public int MaxSandboxesPerPerson { get; set; } = 8;
+    /// <summary>Processes (terminals) one person may have at once, sandboxes and extra shells together.</summary>
+    public int MaxTerminalsPerPerson { get; set; } = 16;
+    /// <summary>Recent output kept per terminal and replayed when a browser (re)attaches.</summary>
+    public int ReplayBytes { get; set; } = 256 * 1024;
+    /// <summary>Flow control: stop reading a terminal above this much unacknowledged output...</summary>
+    public int HighWatermarkBytes { get; set; } = 512 * 1024;
+    /// <summary>...and read again once the browser has caught up below this.</summary>
+    public int LowWatermarkBytes { get; set; } = 128 * 1024;
+    /// <summary>The most output read from a PTY at once, and about the biggest batch sent to a browser.</summary>
+    public int BatchBytes { get; set; } = 32 * 1024;
+    /// <summary>Limits every sandbox gets unless its spec sets lower ones (a person cannot ask for more).</summary>
+    public long MaxMemoryBytes { get; set; } = 512L * 1024 * 1024;
+    public long MaxPids { get; set; } = 256;
+    public double MaxCpus { get; set; } = 1.0;
+    /// <summary>A terminal whose process ended is forgotten after this long without anyone attached.</summary>
+    public int EndedTerminalMinutes { get; set; } = 30;
+
+    public string RootfsStore => RootfsDirectory ?? Path.Combine(DataDirectory, "rootfs");
+}

@@ -1,0 +1,41 @@
+using MudBlazor.Services;
+using Playground.Engine.Launch;
+using Playground.Web;
+using Playground.Web.Components;
+using Playground.Web.Sandboxes;
+using Playground.Web.Terminals;
+
+var builder = WebApplication.CreateBuilder(args);
+// Serve collocated JS and packages' _content from the build output in every environment
+// (a published app has them in wwwroot; this is then a no-op).
+builder.WebHost.UseStaticWebAssets();
+var options = builder.Configuration.GetSection("Playground").Get<PlaygroundOptions>() ?? new PlaygroundOptions();
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(_ => new SandboxEngine());
+builder.Services.AddSingleton<People>();
+builder.Services.AddSingleton<SandboxHost>();
+
+builder.Services.AddVisitors();
+builder.Services.AddAuthorization();
+builder.Services.AddCascadingAuthenticationState();
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 64 * 1024).AddMessagePackProtocol();
+
+var app = builder.Build();
+if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
+app.UseAuthentication();
+app.UseVisitors();
+app.UseAuthorization();
+app.UseAntiforgery();
+app.MapStaticAssets();
+app.MapHub<TerminalHub>(TerminalHub.Path);
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.Lifetime.ApplicationStopping.Register(() =>
+{
+    app.Services.GetRequiredService<SandboxHost>().Dispose();
+    app.Services.GetRequiredService<SandboxEngine>().Dispose();
+});
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,136 @@
+using Playground.Engine;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Playground.Engine.Launch;
+using Playground.Engine.Spec;
+using Playground.Web.Terminals;
+
+namespace Playground.Web.Sandboxes;
+
+/// <summary>A running (or ended) sandbox of one person, with its terminals: the first process and any shells opened into it.</summary>
+public sealed class SandboxRun
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public required string Name { get; init; }
+    public required SandboxSpec Spec { get; init; }
+    public required SandboxSession Session { get; init; }
+    public required DateTime StartedAt { get; init; }
+    public List<LiveTerminal> Terminals { get; } = [];
+    public ExitStatus? Exit { get; internal set; }
+    public LaunchStory Story => Session.Story;
+}
+
+/// <summary>
+/// Every sandbox the web started, by person. The only way the web reaches the engine: each
+/// call names the person, and a person only ever finds their own sandboxes and terminals
+/// (ids are 128-bit random, and still checked against the owner).
+/// </summary>
+public sealed class SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log) : IDisposable
+{
+    readonly ConcurrentDictionary<string, SandboxRun> _runs = new();
+    readonly ConcurrentDictionary<string, LiveTerminal> _terminals = new();
+    int _counter;
+
+    /// <summary>Something about a person's sandboxes changed (started, ended, a shell added).</summary>
+    public event Action<string>? Changed;
+
+    public IReadOnlyList<SandboxRun> RunsOf(string ownerId) =>
+        _runs.Values.Where(r => r.OwnerId == ownerId).OrderBy(r => r.StartedAt).ToList();
+
+    public LiveTerminal? Terminal(string ownerId, string terminalId) =>
+        _terminals.TryGetValue(terminalId, out var t) && t.OwnerId == ownerId ? t : null;
+
+    /// <summary>Policy and validation errors for this person, without starting anything.</summary>
+    public IReadOnlyList<SpecError> Check(string ownerId, SandboxSpec spec) =>
+        SandboxPolicy.Apply(spec, people.Get(ownerId), options).Errors;
+
+    /// <summary>Starts a sandbox with a terminal. Throws <see cref="SpecValidationException"/> or <see cref="SandboxException"/>.</summary>
+    public SandboxRun Start(string ownerId, SandboxSpec spec, TerminalSize size)
+    {
+        var person = people.Get(ownerId);
+        var (effective, errors) = SandboxPolicy.Apply(spec with { Terminal = true }, person, options);
+        if (errors.Count > 0) throw new SpecValidationException(errors);
+        lock (_runs)
+            if (RunsOf(ownerId).Count(r => r.Exit is null) >= options.MaxSandboxesPerPerson)
+                throw new SpecValidationException([new SpecError("sandboxes", $"at most {options.MaxSandboxesPerPerson} running at once: stop one first")]);
+        CheckTerminalBudget(ownerId);
+        var session = engine.Launch(effective, size);
+        var run = new SandboxRun
+        {
+            Id = NewId(), OwnerId = ownerId, Spec = effective, Session = session, StartedAt = DateTime.UtcNow,
+            Name = $"{Interlocked.Increment(ref _counter)}: {string.Join(' ', effective.Command)}",
+        };
+        _runs[run.Id] = run;
+        AddTerminal(run, session);
+        session.Completion.ContinueWith(t =>
+        {
+            run.Exit = t.Result;
+            Changed?.Invoke(ownerId);
+        }, TaskScheduler.Default);
+        Changed?.Invoke(ownerId);
+        return run;
+    }
+
+    /// <summary>Another shell in a running sandbox (its namespaces, cgroup, root and policy).</summary>
+    public LiveTerminal Exec(string ownerId, string runId, IReadOnlyList<string> command, TerminalSize size)
+    {
+        var run = Run(ownerId, runId);
+        if (run.Exit is not null) throw new InvalidOperationException("the sandbox has ended");
+        CheckTerminalBudget(ownerId);
+        var session = run.Session.Exec(command, terminal: true, size);
+        var t = AddTerminal(run, session);
+        session.Completion.ContinueWith(_ => Changed?.Invoke(ownerId), TaskScheduler.Default);
+        Changed?.Invoke(ownerId);
+        return t;
+    }
+
+    /// <summary>Kills every process of the sandbox; its terminals keep their last output.</summary>
+    public void Stop(string ownerId, string runId)
+    {
+        var run = Run(ownerId, runId);
+        foreach (var t in run.Terminals.ToList()) t.Session.Kill();
+        run.Session.Kill();
+    }
+
+    /// <summary>Stops the sandbox if needed and forgets it (its tab closes).</summary>
+    public void Remove(string ownerId, string runId)
+    {
+        var run = Run(ownerId, runId);
+        _runs.TryRemove(run.Id, out _);
+        foreach (var t in run.Terminals.ToList())
+        {
+            _terminals.TryRemove(t.Id, out _);
+            t.Dispose();
+            if (t.Session != run.Session) t.Session.Dispose();
+        }
+        run.Session.Dispose();
+        Changed?.Invoke(ownerId);
+    }
+
+    SandboxRun Run(string ownerId, string runId) =>
+        _runs.TryGetValue(runId, out var r) && r.OwnerId == ownerId ? r : throw new KeyNotFoundException("no such sandbox");
+
+    void CheckTerminalBudget(string ownerId)
+    {
+        if (_terminals.Values.Count(t => t.OwnerId == ownerId && !t.Session.Completion.IsCompleted) >= options.MaxTerminalsPerPerson)
+            throw new SpecValidationException([new SpecError("terminals", $"at most {options.MaxTerminalsPerPerson} running processes at once")]);
+    }
+
+    LiveTerminal AddTerminal(SandboxRun run, SandboxSession session)
+    {
+        var t = new LiveTerminal(NewId(), run.OwnerId, session, options);
+        lock (run.Terminals) run.Terminals.Add(t);
+        _terminals[t.Id] = t;
+        return t;
+    }
+
+    static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public void Dispose()
+    {
+        foreach (var run in _runs.Values.ToList())
+            try { Remove(run.OwnerId, run.Id); }
+            catch (Exception e) { log.LogWarning("ending sandbox {Id}: {Message}", run.Id, e.Message); }
+    }
+}

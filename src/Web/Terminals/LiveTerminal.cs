@@ -1,0 +1,155 @@
+using System.Threading.Channels;
+using Playground.Engine.Launch;
+
+namespace Playground.Web.Terminals;
+
+/// <summary>
+/// One process's terminal as the web serves it: a thread reads the PTY into a replay buffer
+/// and to the browser attached (at most one: a new attach, e.g. after a reload, replaces the
+/// old). Flow control: the browser acknowledges what xterm.js has rendered; above the high
+/// watermark of unacknowledged bytes the thread stops reading the PTY (so the process blocks,
+/// as it would on a slow real terminal) until the browser is back below the low watermark.
+/// </summary>
+public sealed class LiveTerminal : IDisposable
+{
+    readonly SandboxSession _session;
+    readonly PlaygroundOptions _options;
+    readonly ReplayBuffer _replay;
+    readonly object _lock = new();
+    readonly ManualResetEventSlim _mayRead = new(true);
+    readonly Channel<byte[]> _input = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite });
+    Attachment? _attached;
+    long _unacked;
+    volatile bool _disposed;
+
+    public LiveTerminal(string id, string ownerId, SandboxSession session, PlaygroundOptions options)
+    {
+        Id = id;
+        OwnerId = ownerId;
+        _session = session;
+        _options = options;
+        _replay = new ReplayBuffer(options.ReplayBytes);
+        new Thread(Pump) { IsBackground = true, Name = $"terminal {id[..8]} output" }.Start();
+        _ = Task.Run(WriteInput);
+    }
+
+    public string Id { get; }
+    public string OwnerId { get; }
+    public SandboxSession Session => _session;
+    public bool OutputEnded { get; private set; }
+    /// <summary>Unacknowledged bytes sent to the attached browser (for tests and the memory figure).</summary>
+    public long Unacknowledged { get { lock (_lock) return _unacked; } }
+
+    /// <summary>An attached browser: what it is sent, and how much it has acknowledged.</summary>
+    public sealed class Attachment
+    {
+        internal readonly Channel<byte[]> Output = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        public ChannelReader<byte[]> Reader => Output.Reader;
+    }
+
+    /// <summary>Attach a browser: it gets the recent output first, then what follows. A previous attachment ends.</summary>
+    public (byte[] Replay, Attachment Attachment) Attach()
+    {
+        lock (_lock)
+        {
+            _attached?.Output.Writer.TryComplete();
+            var a = new Attachment();
+            _attached = a;
+            var replay = _replay.ToArray();
+            _unacked = replay.Length;
+            UpdateReading();
+            if (OutputEnded) a.Output.Writer.TryComplete();
+            return (replay, a);
+        }
+    }
+
+    public void Detach(Attachment a)
+    {
+        lock (_lock)
+        {
+            if (_attached != a) return;
+            _attached = null;
+            _unacked = 0;
+            // Nobody is watching: keep reading into the replay buffer (bounded), so the process never stalls.
+            UpdateReading();
+        }
+    }
+
+    public void Acknowledge(Attachment? a, long bytes)
+    {
+        if (bytes <= 0) return;
+        lock (_lock)
+        {
+            if (a is not null && _attached != a) return;
+            _unacked = Math.Max(0, _unacked - bytes);
+            UpdateReading();
+        }
+    }
+
+    /// <summary>Keyboard input; dropped when the process has not read the last 256 writes.</summary>
+    public void Input(byte[] data)
+    {
+        if (data.Length > 0) _input.Writer.TryWrite(data);
+    }
+
+    public void Resize(ushort columns, ushort rows)
+    {
+        if (_session.HasTerminal) _session.Resize(new TerminalSize(columns, rows));
+    }
+
+    // Called with _lock held.
+    void UpdateReading()
+    {
+        if (_attached is null || _unacked < _options.LowWatermarkBytes) _mayRead.Set();
+        else if (_unacked >= _options.HighWatermarkBytes) _mayRead.Reset();
+    }
+
+    void Pump()
+    {
+        var buffer = new byte[_options.BatchBytes];
+        try
+        {
+            while (!_disposed)
+            {
+                _mayRead.Wait();
+                var n = _session.Output.Read(buffer);
+                if (n <= 0) break;
+                var chunk = buffer.AsSpan(0, n).ToArray();
+                lock (_lock)
+                {
+                    _replay.Append(chunk);
+                    if (_attached is { } a)
+                    {
+                        a.Output.Writer.TryWrite(chunk);
+                        _unacked += n;
+                        UpdateReading();
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+        lock (_lock)
+        {
+            OutputEnded = true;
+            _attached?.Output.Writer.TryComplete();
+        }
+    }
+
+    async Task WriteInput()
+    {
+        try
+        {
+            await foreach (var data in _input.Reader.ReadAllAsync())
+                await Task.Run(() => _session.Input.Write(data));
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _input.Writer.TryComplete();
+        _mayRead.Set();
+        lock (_lock) _attached?.Output.Writer.TryComplete();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Playground.Web.Sandboxes;
+
+namespace Playground.Web.Terminals;
+
+/// <summary>
+/// Terminal bytes between xterm.js and a sandbox's PTY (MessagePack: binary as binary). Every
+/// call names a terminal and is checked against the caller: a terminal that is not the
+/// caller's does not exist for them. Connections from another origin are refused.
+/// </summary>
+[Authorize]
+public sealed class TerminalHub(SandboxHost host) : Hub
+{
+    public const string Path = "/hubs/terminal";
+    const string AttachmentsKey = "attachments";
+
+    public override Task OnConnectedAsync()
+    {
+        var http = Context.GetHttpContext();
+        if (http is null || !SameOrigin(http.Request))
+        {
+            Context.Abort();
+            return Task.CompletedTask;
+        }
+        Context.Items[AttachmentsKey] = new System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment>();
+        return base.OnConnectedAsync();
+    }
+
+    /// <summary>A browser may omit Origin only for same-origin GETs; SignalR's negotiate is a POST, so we require it.</summary>
+    internal static bool SameOrigin(HttpRequest request) =>
+        request.Headers.Origin.ToString() is { Length: > 0 } origin
+        && Uri.TryCreate(origin, UriKind.Absolute, out var o)
+        && string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)
+        && o.Scheme == request.Scheme;
+
+    /// <summary>Recent output, then the live output, in batches of at most 32 KB.</summary>
+    public async IAsyncEnumerable<byte[]> Attach(string terminalId, [EnumeratorCancellation] CancellationToken cancel)
+    {
+        var terminal = Find(terminalId);
+        var (replay, attachment) = terminal.Attach();
+        Attachments[terminalId] = attachment;
+        try
+        {
+            if (replay.Length > 0) yield return replay;
+            var reader = attachment.Reader;
+            var batch = new List<byte[]>();
+            while (await reader.WaitToReadAsync(cancel))
+            {
+                // Coalesce what is already waiting (no timer: an echo must not wait for company).
+                var size = 0;
+                while (size < 32 * 1024 && reader.TryRead(out var chunk)) { batch.Add(chunk); size += chunk.Length; }
+                yield return batch.Count == 1 ? batch[0] : Concat(batch, size);
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            terminal.Detach(attachment);
+            if (Attachments.TryGetValue(terminalId, out var current) && current == attachment) Attachments.TryRemove(terminalId, out _);
+        }
+    }
+
+    public void Input(string terminalId, byte[] data) => Find(terminalId).Input(data);
+
+    public void Resize(string terminalId, int columns, int rows)
+    {
+        if (columns is < 1 or > 1000 || rows is < 1 or > 1000) throw new HubException("columns and rows: 1 to 1000");
+        Find(terminalId).Resize((ushort)columns, (ushort)rows);
+    }
+
+    /// <summary>xterm.js has rendered this many more bytes.</summary>
+    public void Ack(string terminalId, long bytes)
+    {
+        var terminal = Find(terminalId);
+        terminal.Acknowledge(Attachments.GetValueOrDefault(terminalId), bytes);
+    }
+
+    System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment> Attachments => (System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment>)Context.Items[AttachmentsKey]!;
+
+    LiveTerminal Find(string terminalId) =>
+        Person.IdOf(Context.User!) is { } owner && host.Terminal(owner, terminalId) is { } t
+            ? t
+            : throw new HubException("no such terminal");
+
+    static byte[] Concat(List<byte[]> parts, int size)
+    {
+        var result = new byte[size];
+        var at = 0;
+        foreach (var p in parts) { p.CopyTo(result, at); at += p.Length; }
+        return result;
+    }
+}
