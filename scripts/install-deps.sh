@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the engine needs on a Debian machine (run as root). Idempotent.
+# What the engine and the web playground need on a Debian machine (run as root). Idempotent.
 set -euo pipefail
 need=()
 command -v unshare >/dev/null || need+=(util-linux)
@@ -10,6 +10,9 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)   # NativeAOT links init with
 command -v file >/dev/null || need+=(file)
 command -v bwrap >/dev/null || need+=(bubblewrap)     # a peer for `playground bench start`
 command -v bc >/dev/null || need+=(bc)
+command -v npm >/dev/null || need+=(nodejs npm)          # the web build installs xterm.js and SignalR's client from npm
+command -v strace >/dev/null || need+=(strace)        # the workshop's tools
+command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

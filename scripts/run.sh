@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts the playground on its embedded default: a
-# shell in a sandbox (all namespaces but time, Docker's capabilities and seccomp profile,
-# no_new_privs, proc, a minimal /dev) over a busybox root filesystem. Run as root.
+# Installs what is missing, builds, and starts the web playground on http://127.0.0.1:5000
+# with its embedded default (appsettings.json): state in /var/lib/playground, a busybox root
+# filesystem for every visitor. Run as root: sandboxes are made of namespaces, cgroups and
+# mounts. Ctrl-C stops it (and every sandbox). For a shell without the browser, see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-dotnet build src/Cli -c Release -nologo -v:q
-data=${PLAYGROUND_DATA:-/var/lib/playground}
-cli="dotnet src/Cli/bin/Release/net10.0/playground.dll"
-[ -x "$data/rootfs/busybox/bin/busybox" ] || $cli rootfs busybox "$data/rootfs/busybox" >/dev/null
-chmod o+rx "$data" "$data/rootfs"   # the sandbox's root is an unprivileged uid on the host
-exec $cli run --rootfs "$data/rootfs/busybox" --hostname playground --story "$@" -- /bin/sh
+dotnet build src/Web -c Release -nologo -v:q
+cd src/Web   # content root: appsettings.json and wwwroot are here
+exec dotnet bin/Release/net10.0/Playground.Web.dll "$@"

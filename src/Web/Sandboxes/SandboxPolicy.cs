@@ -40,9 +40,9 @@ public static class SandboxPolicy
     /// <summary>Is <paramref name="path"/> (symlinks resolved) inside <paramref name="dir"/>?</summary>
     static bool Inside(string dir, string path)
     {
-        var full = Resolve(path);
-        var root = Resolve(dir).TrimEnd('/') + "/";
-        return full.StartsWith(root, StringComparison.Ordinal);
+        var full = Resolve(path).TrimEnd('/');
+        var root = Resolve(dir).TrimEnd('/');
+        return full == root || full.StartsWith(root + "/", StringComparison.Ordinal);
     }
 
     /// <summary>realpath(3) of the deepest existing ancestor, plus the rest as written.</summary>

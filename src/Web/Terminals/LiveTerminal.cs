@@ -29,7 +29,7 @@ public sealed class LiveTerminal : IDisposable
         _session = session;
         _options = options;
         _replay = new ReplayBuffer(options.ReplayBytes);
-        new Thread(Pump) { IsBackground = true, Name = $"terminal {id[..8]} output" }.Start();
+        new Thread(Pump) { IsBackground = true, Name = $"terminal {id[..Math.Min(8, id.Length)]} output" }.Start();
         _ = Task.Run(WriteInput);
     }
 

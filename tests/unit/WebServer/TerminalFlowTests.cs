@@ -1,0 +1,116 @@
+using System.Text;
+using Playground.Engine.Launch;
+using Playground.Tests.Launch;
+using Playground.Web;
+using Playground.Web.Terminals;
+
+namespace Playground.Tests.WebServer;
+
+/// <summary>The web's terminal path against real sandboxes: flow control, replay, input.</summary>
+[Collection("sandbox")]
+public sealed class TerminalFlowTests(SandboxFixture f)
+{
+    static readonly PlaygroundOptions Small = new()
+    {
+        HighWatermarkBytes = 64 * 1024, LowWatermarkBytes = 16 * 1024, BatchBytes = 4096, ReplayBytes = 8192,
+    };
+
+    LiveTerminal Start(string command) =>
+        new("t1", "owner", f.Engine.Launch(f.Spec("/bin/sh", "-c", command) with { Terminal = true }), Small);
+
+    static string Drain(LiveTerminal.Attachment a)
+    {
+        var text = new StringBuilder();
+        while (a.Reader.TryRead(out var chunk)) text.Append(Encoding.UTF8.GetString(chunk));
+        return text.ToString();
+    }
+
+    static async Task<string> ReadUntil(LiveTerminal t, LiveTerminal.Attachment a, string what)
+    {
+        var text = new StringBuilder();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!text.ToString().Contains(what))
+        {
+            var chunk = await a.Reader.ReadAsync(timeout.Token);
+            text.Append(Encoding.UTF8.GetString(chunk));
+            t.Acknowledge(a, chunk.Length);
+        }
+        return text.ToString();
+    }
+
+    [Fact]
+    public async Task Unacknowledged_output_stops_at_the_high_watermark_and_resumes_below_the_low_one()
+    {
+        using var t = Start("yes");
+        var (_, a) = t.Attach();
+        // Nobody acknowledges: reading must stop soon after the high watermark.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (t.Unacknowledged < Small.HighWatermarkBytes && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.True(t.Unacknowledged >= Small.HighWatermarkBytes);
+        await Task.Delay(500);
+        var held = t.Unacknowledged;
+        await Task.Delay(500);
+        // Still there, and no more than one read past the mark.
+        Assert.Equal(held, t.Unacknowledged);
+        Assert.True(held < Small.HighWatermarkBytes + Small.BatchBytes, $"{held} bytes unacknowledged");
+        Assert.False(t.Session.Completion.IsCompleted);
+
+        // Acknowledge all but a little more than the low mark: still paused.
+        t.Acknowledge(a, held - Small.LowWatermarkBytes - 1);
+        await Task.Delay(300);
+        Assert.Equal(Small.LowWatermarkBytes + 1, t.Unacknowledged);
+        // Below the low mark: reading resumes and the count climbs again.
+        t.Acknowledge(a, 2);
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (t.Unacknowledged < Small.HighWatermarkBytes && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.True(t.Unacknowledged >= Small.HighWatermarkBytes);
+        t.Session.Kill();
+    }
+
+    [Fact]
+    public async Task Ctrl_C_reaches_yes_while_its_output_is_held_back()
+    {
+        using var t = Start("exec sh -i");   // an interactive shell, like a person's
+        var (_, a) = t.Attach();
+        t.Input("yes\n"u8.ToArray());
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (t.Unacknowledged < Small.HighWatermarkBytes && DateTime.UtcNow < deadline) await Task.Delay(10);
+        t.Input([3]);
+        // Catch up, then the prompt comes back and the shell answers.
+        t.Acknowledge(a, t.Unacknowledged);
+        t.Input("echo done-$((1+1))\n"u8.ToArray());
+        Assert.Contains("done-2", await ReadUntil(t, a, "done-2\r\n"));
+        t.Session.Kill();
+    }
+
+    [Fact]
+    public async Task A_new_attach_replays_recent_output_and_replaces_the_old_one()
+    {
+        using var t = Start("echo first-$((1+1)); sh");
+        var (_, first) = t.Attach();
+        await ReadUntil(t, first, "first-2");
+        var (replay, second) = t.Attach();
+        Assert.Contains("first-2", Encoding.UTF8.GetString(replay));
+        Assert.True(first.Reader.Completion.IsCompleted, "the old attachment ends");
+        t.Input("echo again-$((2+2))\n"u8.ToArray());
+        Assert.Contains("again-4", await ReadUntil(t, second, "again-4"));
+        Assert.Equal("", Drain(first));
+        t.Session.Kill();
+    }
+
+    [Fact]
+    public void The_replay_keeps_only_the_last_bytes()
+    {
+        var r = new ReplayBuffer(8);
+        r.Append("abc"u8);
+        Assert.Equal("abc", Encoding.ASCII.GetString(r.ToArray()));
+        r.Append("defgh"u8);
+        Assert.Equal("abcdefgh", Encoding.ASCII.GetString(r.ToArray()));
+        r.Append("ij"u8);
+        Assert.Equal("cdefghij", Encoding.ASCII.GetString(r.ToArray()));
+        r.Append("0123456789"u8);
+        Assert.Equal("23456789", Encoding.ASCII.GetString(r.ToArray()));
+        r.Append("x"u8);
+        Assert.Equal("3456789x", Encoding.ASCII.GetString(r.ToArray()));
+    }
+}
