@@ -1,7 +1,7 @@
 namespace Playground.Web;
 
 /// <summary>The settings a deployer changes, from the "Playground" section of appsettings.json.</summary>
-public sealed class PlaygroundOptions
+public sealed record PlaygroundOptions
 {
     /// <summary>Where Playground keeps its state (rootfs store, later the database and recordings).</summary>
     public string DataDirectory { get; set; } = "/var/lib/playground";
@@ -25,8 +25,10 @@ public sealed class PlaygroundOptions
     public long MaxMemoryBytes { get; set; } = 512L * 1024 * 1024;
     public long MaxPids { get; set; } = 256;
     public double MaxCpus { get; set; } = 1.0;
-    /// <summary>A terminal whose process ended is forgotten after this long without anyone attached.</summary>
-    public int EndedTerminalMinutes { get; set; } = 30;
+    /// <summary>A sandbox nobody has watched for this long is stopped (abandoned tabs must not hold the server)...</summary>
+    public int IdleSandboxMinutes { get; set; } = 120;
+    /// <summary>...and an ended one is forgotten after this long unwatched.</summary>
+    public int EndedSandboxMinutes { get; set; } = 30;
 
     public string RootfsStore => RootfsDirectory ?? Path.Combine(DataDirectory, "rootfs");
 }

@@ -26,11 +26,41 @@ public sealed class SandboxRun
 /// call names the person, and a person only ever finds their own sandboxes and terminals
 /// (ids are 128-bit random, and still checked against the owner).
 /// </summary>
-public sealed class SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log) : IDisposable
+public sealed class SandboxHost : IDisposable
 {
+    readonly SandboxEngine engine;
+    readonly People people;
+    readonly PlaygroundOptions options;
+    readonly ILogger<SandboxHost> log;
     readonly ConcurrentDictionary<string, SandboxRun> _runs = new();
     readonly ConcurrentDictionary<string, LiveTerminal> _terminals = new();
+    readonly Timer _sweep;
     int _counter;
+
+    public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log)
+    {
+        (this.engine, this.people, this.options, this.log) = (engine, people, options, log);
+        _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Stops sandboxes nobody has watched for IdleSandboxMinutes; forgets ended ones after EndedSandboxMinutes.</summary>
+    internal void Sweep(DateTime now)
+    {
+        foreach (var run in _runs.Values.ToList())
+        {
+            var seen = run.Terminals.ToList().Select(t => t.LastSeen).DefaultIfEmpty(run.StartedAt).Max();
+            try
+            {
+                if (run.Exit is not null && now - seen > TimeSpan.FromMinutes(options.EndedSandboxMinutes)) Remove(run.OwnerId, run.Id);
+                else if (run.Exit is null && now - seen > TimeSpan.FromMinutes(options.IdleSandboxMinutes))
+                {
+                    log.LogInformation("stopping sandbox {Id} of {Owner}: nobody has watched it since {Seen:u}", run.Id, run.OwnerId, seen);
+                    Stop(run.OwnerId, run.Id);
+                }
+            }
+            catch (Exception e) { log.LogWarning("sweeping sandbox {Id}: {Message}", run.Id, e.Message); }
+        }
+    }
 
     /// <summary>Something about a person's sandboxes changed (started, ended, a shell added).</summary>
     public event Action<string>? Changed;
@@ -129,6 +159,7 @@ public sealed class SandboxHost(SandboxEngine engine, People people, PlaygroundO
 
     public void Dispose()
     {
+        _sweep.Dispose();
         foreach (var run in _runs.Values.ToList())
             try { Remove(run.OwnerId, run.Id); }
             catch (Exception e) { log.LogWarning("ending sandbox {Id}: {Message}", run.Id, e.Message); }

@@ -37,6 +37,11 @@ public sealed class LiveTerminal : IDisposable
     public string OwnerId { get; }
     public SandboxSession Session => _session;
     public bool OutputEnded { get; private set; }
+    /// <summary>Is a browser attached, and when was one last (for forgetting abandoned terminals)?</summary>
+    public bool Attached { get { lock (_lock) return _attached is not null; } }
+    public DateTime LastSeen { get { lock (_lock) return _attached is not null ? DateTime.UtcNow : _lastSeen; } }
+    DateTime _lastSeen = DateTime.UtcNow;
+
     /// <summary>Unacknowledged bytes sent to the attached browser (for tests and the memory figure).</summary>
     public long Unacknowledged { get { lock (_lock) return _unacked; } }
 
@@ -69,6 +74,7 @@ public sealed class LiveTerminal : IDisposable
         {
             if (_attached != a) return;
             _attached = null;
+            _lastSeen = DateTime.UtcNow;
             _unacked = 0;
             // Nobody is watching: keep reading into the replay buffer (bounded), so the process never stalls.
             UpdateReading();

@@ -90,6 +90,23 @@ public sealed class PolicyAndOwnershipTests(SandboxFixture f) : IDisposable
         Assert.True(run.Session.Completion.IsCompleted);
     }
 
+    [Fact]
+    public void Sandboxes_nobody_watches_are_stopped_then_forgotten()
+    {
+        File.SetUnixFileMode(_data, (UnixFileMode)0x1ed);
+        var people = NewPeople();
+        using var host = new SandboxHost(f.Engine, people, Options with { IdleSandboxMinutes = 10, EndedSandboxMinutes = 5 }, NullLogger<SandboxHost>.Instance);
+        var run = host.Start(Alice, SandboxSpec.Default(Path.Combine(people.Get(Alice).RootfsStore, "busybox"), "/bin/sh"), TerminalSize.Default);
+        host.Sweep(DateTime.UtcNow.AddMinutes(5));
+        Assert.False(run.Session.Completion.IsCompleted);
+        host.Sweep(DateTime.UtcNow.AddMinutes(11));
+        Assert.True(run.Session.Completion.Wait(TimeSpan.FromSeconds(10)));
+        SpinWait.SpinUntil(() => run.Exit is not null, TimeSpan.FromSeconds(5));
+        Assert.Single(host.RunsOf(Alice));
+        host.Sweep(DateTime.UtcNow.AddMinutes(6));
+        Assert.Empty(host.RunsOf(Alice));
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:5000", "127.0.0.1:5000", true)]
     [InlineData("http://evil.example", "127.0.0.1:5000", false)]
