@@ -1,4 +1,5 @@
 using Playground.Engine.Launch;
+using Playground.Engine.Spec;
 
 namespace Playground.Tests.Launch;
 
@@ -18,11 +19,19 @@ public sealed class LeakTests(SandboxFixture f)
     internal static int Children() => Directory.GetDirectories("/proc/self/task")
         .Sum(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     int Cgroups() => f.Engine.Cgroups.ParentPaths.Sum(p => Directory.GetDirectories(p).Length);
-    static int ProcessesOf(int uid) => Directory.GetDirectories("/proc").Count(d =>
+    static int ProcessesOf(uint uid) => Directory.GetDirectories("/proc").Count(d =>
         int.TryParse(Path.GetFileName(d), out _) &&
         File.Exists(Path.Combine(d, "status")) &&
         TryRead(Path.Combine(d, "status")).Contains($"Uid:\t{uid}\t"));
     static string TryRead(string p) { try { return File.ReadAllText(p); } catch (IOException) { return ""; } }
+
+    // An id range of this test's own, so its processes can be told from any other sandbox's
+    // on the machine (a web app running beside the tests uses 100000 too).
+    const uint Outside = 6_000_000;
+    SandboxSpec Spec() => f.Spec("/bin/sh", "-c", "sleep 100 & sleep 100") with
+    {
+        UidMap = [new IdMapping(0, Outside, 65536)], GidMap = [new IdMapping(0, Outside, 65536)],
+    };
 
     [Fact]
     public void Two_hundred_launch_kill_cycles_leave_nothing_behind()
@@ -31,7 +40,7 @@ public sealed class LeakTests(SandboxFixture f)
         // (the runtime opens a few fds lazily, e.g. for the thread pool, on first use of each path)
         for (var i = 0; i < 4; i++)
         {
-            using var warm = f.Engine.Launch(f.Spec("/bin/sh", "-c", "sleep 100 & sleep 100"));
+            using var warm = f.Engine.Launch(Spec());
             if (i % 2 == 0) warm.Kill();
         }
         // The engine keeps one init pre-started per kind of launch: count once it has one.
@@ -40,7 +49,7 @@ public sealed class LeakTests(SandboxFixture f)
         var (fds, mounts, children, cgroups) = (OpenFds(), Mounts(), Children(), Cgroups());
         for (var i = 0; i < 200; i++)
         {
-            using var s = f.Engine.Launch(f.Spec("/bin/sh", "-c", "sleep 100 & sleep 100"));
+            using var s = f.Engine.Launch(Spec());
             if (i % 2 == 0) s.Kill();
         }
         f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
@@ -51,8 +60,8 @@ public sealed class LeakTests(SandboxFixture f)
         Assert.Equal(cgroups, Cgroups());
         // Killed processes leave /proc once the host's init has reaped them.
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (ProcessesOf(100000) > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
-        Assert.Equal(0, ProcessesOf(100000));
+        while (ProcessesOf(Outside) > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        Assert.Equal(0, ProcessesOf(Outside));
     }
 
     [Fact]
@@ -61,7 +70,7 @@ public sealed class LeakTests(SandboxFixture f)
         f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
         GC.Collect(); GC.WaitForPendingFinalizers();
         var (fds, children, cgroups) = (OpenFds(), Children(), Cgroups());
-        var engine = new SandboxEngine(new EngineOptions { Prestart = 2 });
+        var engine = new SandboxEngine(f.Engine.Options with { Prestart = 2 });
         // two kinds: pipes and a terminal
         foreach (var terminal in new[] { false, true })
         {

@@ -9,7 +9,8 @@ public sealed class SandboxFixture : IDisposable
 {
     public string Dir { get; } = Directory.CreateTempSubdirectory("playground-tests-").FullName;
     public string Rootfs => Path.Combine(Dir, "rootfs");
-    public SandboxEngine Engine { get; } = new();
+    // A cgroup parent of the tests own: a playground running on the same machine uses "playground".
+    public SandboxEngine Engine { get; } = new(new EngineOptions { CgroupParent = "playground-tests" });
 
     public SandboxFixture()
     {

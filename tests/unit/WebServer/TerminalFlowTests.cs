@@ -15,8 +15,15 @@ public sealed class TerminalFlowTests(SandboxFixture f)
         HighWatermarkBytes = 64 * 1024, LowWatermarkBytes = 16 * 1024, BatchBytes = 4096, ReplayBytes = 8192,
     };
 
-    LiveTerminal Start(string command) =>
-        new("t1", "owner", f.Engine.Launch(f.Spec("/bin/sh", "-c", command) with { Terminal = true }), Small);
+    /// <summary>A terminal whose session ends with it (in the app, SandboxHost owns sessions).</summary>
+    sealed class Owned(LiveTerminal terminal) : IDisposable
+    {
+        public LiveTerminal T { get; } = terminal;
+        public void Dispose() { T.Dispose(); T.Session.Dispose(); }
+    }
+
+    Owned Start(string command) =>
+        new(new LiveTerminal("t1", "owner", f.Engine.Launch(f.Spec("/bin/sh", "-c", command) with { Terminal = true }), Small));
 
     static string Drain(LiveTerminal.Attachment a)
     {
@@ -25,9 +32,9 @@ public sealed class TerminalFlowTests(SandboxFixture f)
         return text.ToString();
     }
 
-    static async Task<string> ReadUntil(LiveTerminal t, LiveTerminal.Attachment a, string what)
+    static async Task<string> ReadUntil(LiveTerminal t, LiveTerminal.Attachment a, string what, byte[]? replay = null)
     {
-        var text = new StringBuilder();
+        var text = new StringBuilder(replay is null ? "" : Encoding.UTF8.GetString(replay));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (!text.ToString().Contains(what))
         {
@@ -41,7 +48,8 @@ public sealed class TerminalFlowTests(SandboxFixture f)
     [Fact]
     public async Task Unacknowledged_output_stops_at_the_high_watermark_and_resumes_below_the_low_one()
     {
-        using var t = Start("yes");
+        using var owned = Start("yes");
+        var t = owned.T;
         var (_, a) = t.Attach();
         // Nobody acknowledges: reading must stop soon after the high watermark.
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -70,7 +78,8 @@ public sealed class TerminalFlowTests(SandboxFixture f)
     [Fact]
     public async Task Ctrl_C_reaches_yes_while_its_output_is_held_back()
     {
-        using var t = Start("exec sh -i");   // an interactive shell, like a person's
+        using var owned = Start("exec sh -i");   // an interactive shell, like a person's
+        var t = owned.T;
         var (_, a) = t.Attach();
         t.Input("yes\n"u8.ToArray());
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -86,9 +95,11 @@ public sealed class TerminalFlowTests(SandboxFixture f)
     [Fact]
     public async Task A_new_attach_replays_recent_output_and_replaces_the_old_one()
     {
-        using var t = Start("echo first-$((1+1)); sh");
-        var (_, first) = t.Attach();
-        await ReadUntil(t, first, "first-2");
+        using var owned = Start("echo first-$((1+1)); sh");
+        var t = owned.T;
+        // what was printed before the attach comes as its replay
+        var (replay1, first) = t.Attach();
+        await ReadUntil(t, first, "first-2", replay1);
         var (replay, second) = t.Attach();
         Assert.Contains("first-2", Encoding.UTF8.GetString(replay));
         Assert.True(first.Reader.Completion.IsCompleted, "the old attachment ends");
