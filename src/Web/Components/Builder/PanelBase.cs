@@ -17,6 +17,10 @@ public abstract class PanelBase : ComponentBase
     protected string? ErrorFor(string field) =>
         Errors.Where(e => e.Field == field || e.Field.StartsWith(field + ".", StringComparison.Ordinal) || e.Field.StartsWith(field + "[", StringComparison.Ordinal))
             .Select(e => e.Message).ToList() is { Count: > 0 } list ? string.Join("; ", list) : null;
+
+    /// <summary>The errors for exactly this field, not its sub-fields (e.g. "mounts[0]" but not "mounts[0].destination").</summary>
+    protected string? ErrorAt(string field) =>
+        Errors.Where(e => e.Field == field).Select(e => e.Message).ToList() is { Count: > 0 } list ? string.Join("; ", list) : null;
 }
 
 /// <summary>A root filesystem a person may pick: its name and host path.</summary>
