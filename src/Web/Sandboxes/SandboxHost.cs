@@ -35,7 +35,7 @@ public sealed class SandboxHost : IDisposable
     readonly ConcurrentDictionary<string, SandboxRun> _runs = new();
     readonly ConcurrentDictionary<string, LiveTerminal> _terminals = new();
     readonly Timer _sweep;
-    int _counter;
+    readonly ConcurrentDictionary<string, int> _counters = new();
 
     public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log)
     {
@@ -89,7 +89,7 @@ public sealed class SandboxHost : IDisposable
         var run = new SandboxRun
         {
             Id = NewId(), OwnerId = ownerId, Spec = effective, Session = session, StartedAt = DateTime.UtcNow,
-            Name = $"{Interlocked.Increment(ref _counter)}: {string.Join(' ', effective.Command)}",
+            Name = $"{_counters.AddOrUpdate(ownerId, 1, (_, n) => n + 1)}: {string.Join(' ', effective.Command)}",
         };
         _runs[run.Id] = run;
         AddTerminal(run, session);
