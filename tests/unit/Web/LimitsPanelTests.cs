@@ -28,6 +28,18 @@ public class LimitsPanelTests : BuilderTest
     }
 
     [Fact]
+    public void A_size_that_does_not_parse_holds_Run_back_until_it_does()
+    {
+        var drafts = new DraftErrors();
+        Ctx.RenderTree.Add<Microsoft.AspNetCore.Components.CascadingValue<DraftErrors>>(p => p.Add(c => c.Value, drafts).Add(c => c.IsFixed, true));
+        var cut = Render<LimitsPanel>();
+        Field(cut, "Memory").Input("64q");
+        Assert.True(drafts.Any);
+        Field(cut, "Memory").Input("64m");
+        Assert.False(drafts.Any);
+    }
+
+    [Fact]
     public void The_size_stays_as_typed()
     {
         var cut = Render<LimitsPanel>();
