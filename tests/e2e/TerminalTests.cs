@@ -99,7 +99,7 @@ public sealed class TerminalTests(AppFixture fixture, ITestOutputHelper log) : I
 
         await Assertions.Expect(page.TerminalViews).ToHaveCountAsync(1);
         Assert.Equal(term.Id, await page.TerminalViews.First.GetAttributeAsync("data-terminal-id"));
-        var again = await page.TerminalAsync(term.Id);
+        var again = await page.TerminalAsync(term.Id, term.Prompt);
         await again.WaitForRowAsync("^mark-15-before-reload$"); // replayed
         await again.TypeLineAsync("echo pid-$$-after:$kept");
         var after = await again.WaitForRowAsync(@"^pid-(\d+)-after:(.*)$");

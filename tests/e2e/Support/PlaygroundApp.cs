@@ -37,20 +37,18 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
     }
 
     /// <summary>
-    /// The built app: $PLAYGROUND_WEB_DLL if set, else the newest of src/Web/bin/{Debug,Release}/net10.0/Playground.Web.dll.
+    /// The built app: $PLAYGROUND_WEB_DLL if set, else src/Web/bin/CONFIGURATION/net10.0/Playground.Web.dll
+    /// for the preferred configuration (what `dotnet build src/Web` makes is Debug), else the other one.
     /// </summary>
-    public static string FindDll()
+    public static string FindDll(string preferredConfiguration = "Debug")
     {
         if (Environment.GetEnvironmentVariable("PLAYGROUND_WEB_DLL") is { Length: > 0 } explicitDll)
             return File.Exists(explicitDll) ? explicitDll : throw new FileNotFoundException("PLAYGROUND_WEB_DLL does not exist", explicitDll);
-        var candidates = new[] { "Debug", "Release" }
-            .Select(c => Path.Combine(RepoRoot.Path, "src", "Web", "bin", c, "net10.0", "Playground.Web.dll"))
-            .Where(File.Exists)
-            .OrderByDescending(File.GetLastWriteTimeUtc)
-            .ToList();
-        return candidates.Count > 0
-            ? candidates[0]
-            : throw new FileNotFoundException("Playground.Web.dll is not built: run `dotnet build src/Web` first");
+        var configurations = new[] { preferredConfiguration, "Debug", "Release" }.Distinct();
+        return configurations
+                   .Select(c => Path.Combine(RepoRoot.Path, "src", "Web", "bin", c, "net10.0", "Playground.Web.dll"))
+                   .FirstOrDefault(File.Exists)
+               ?? throw new FileNotFoundException("Playground.Web.dll is not built: run `dotnet build src/Web` first");
     }
 
     public static async Task<PlaygroundApp> StartAsync(string? dll = null, TimeSpan? startTimeout = null)

@@ -68,9 +68,9 @@ public sealed class PlaygroundPage(IPage page)
     }
 
     /// <summary>The terminal with this id on the page (e.g. after a reload), once xterm.js is in it.</summary>
-    public async Task<TerminalScreen> TerminalAsync(string id)
+    public async Task<TerminalScreen> TerminalAsync(string id, string? prompt)
     {
-        var t = new TerminalScreen(Page, id);
+        var t = new TerminalScreen(Page, id, prompt);
         await t.View.Locator(".xterm-rows").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         return t;
     }
