@@ -107,4 +107,29 @@ public sealed class TerminalTests(AppFixture fixture, ITestOutputHelper log) : I
         Assert.Equal(pid, after[1]);
         Assert.Equal("shell-16", after[2]); // the variable set before the reload: the same shell
     }
+
+    [Fact]
+    public async Task A_reload_does_not_answer_again_the_terminal_queries_of_the_replayed_output()
+    {
+        // busybox ash asks the terminal where its cursor is (ESC [6n) after each prompt. Those
+        // questions are in the output a reload replays; answering them again would type the
+        // answers (ESC [row;colR) into whatever reads the terminal now: here a `read`.
+        var page = await PlaygroundPage.OpenAsync(_visitor);
+        var term = await page.RunAsync();
+        await term.TypeLineAsync("echo one-$((0+1))");
+        await term.WaitForRowAsync("^one-1$");
+        await term.TypeLineAsync("echo reading-$((1+1)); read -r line; echo \"got:${#line}:$line\"");
+        await term.WaitForRowAsync("^reading-2$"); // `read` is next: what the terminal sends now is its line
+
+        await page.ReloadAsync();
+        var again = await page.TerminalAsync(term.Id, term.Prompt);
+        await again.WaitForRowAsync("^one-1$"); // replayed
+        await again.FocusAsync();
+        await page.Page.Keyboard.TypeAsync("after-reload");
+        await page.Page.Keyboard.PressAsync("Enter");
+        var got = await again.WaitForRowAsync("^got:(\\d+):(.*)$");
+        log.WriteLine(got[0]);
+        Assert.Equal("after-reload", got[2]);
+        Assert.Equal("12", got[1]);
+    }
 }

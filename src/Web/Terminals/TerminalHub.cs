@@ -35,7 +35,10 @@ public sealed class TerminalHub(SandboxHost host) : Hub
         && string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)
         && o.Scheme == request.Scheme;
 
-    /// <summary>Recent output, then the live output, in batches of at most 32 KB.</summary>
+    /// <summary>
+    /// Recent output (the first batch, always sent, possibly empty: the browser must not answer
+    /// terminal queries in it), then the live output, in batches of at most 32 KB.
+    /// </summary>
     public async IAsyncEnumerable<byte[]> Attach(string terminalId, [EnumeratorCancellation] CancellationToken cancel)
     {
         var terminal = Find(terminalId);
@@ -43,7 +46,7 @@ public sealed class TerminalHub(SandboxHost host) : Hub
         Attachments[terminalId] = attachment;
         try
         {
-            if (replay.Length > 0) yield return replay;
+            yield return replay;
             var reader = attachment.Reader;
             var batch = new List<byte[]>();
             while (await reader.WaitToReadAsync(cancel))
