@@ -132,4 +132,24 @@ public sealed class TerminalTests(AppFixture fixture, ITestOutputHelper log) : I
         Assert.Equal("after-reload", got[2]);
         Assert.Equal("12", got[1]);
     }
+
+    [Fact]
+    public async Task A_second_tab_takes_the_terminal_over_and_the_first_does_not_claim_the_process_ended()
+    {
+        var first = await PlaygroundPage.OpenAsync(_visitor);
+        var term = await first.RunAsync();
+        await term.TypeLineAsync("echo before-$((2+3))");
+        await term.WaitForRowAsync("^before-5$");
+
+        // The same visitor in a second tab: the sandbox is there, and its terminal attaches there.
+        var second = await PlaygroundPage.OpenAsync(_visitor);
+        var there = await second.TerminalAsync(term.Id, term.Prompt);
+        await there.WaitForRowAsync("^before-5$");
+        await there.TypeLineAsync("echo in-second-$((3+4))");
+        await there.WaitForRowAsync("^in-second-7$");
+
+        // The first tab says where the terminal went, and does not say the process ended (it runs on).
+        await term.WaitForRowAsync("another tab");
+        Assert.DoesNotContain("the process has ended", await term.ScreenAsync());
+    }
 }

@@ -24,6 +24,8 @@ function connection() {
 
 const encoder = new TextEncoder();
 const ACK_EVERY = 16 * 1024;
+// The hub ends an attachment with this when the same terminal is attached elsewhere (TerminalHub.AttachedElsewhere).
+const ELSEWHERE = 'attached elsewhere';
 
 class Session {
     constructor(element, id) {
@@ -98,7 +100,11 @@ class Session {
                 else this.term.write(bytes, () => this.rendered(bytes.length));
             },
             complete: () => this.term.write('\r\n\x1b[2m[the process has ended]\x1b[0m\r\n'),
-            error: err => console.warn('terminal stream:', err),
+            error: err => {
+                if (String(err?.message ?? err).includes(ELSEWHERE))
+                    this.term.write('\r\n\x1b[2m[this terminal is open in another tab or window now: reload this page to bring it back here]\x1b[0m\r\n');
+                else console.warn('terminal stream:', err);
+            },
         });
     }
 
