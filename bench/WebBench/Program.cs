@@ -23,6 +23,13 @@ Console.WriteLine($"app:      {dll}");
 Console.WriteLine($"browser:  {Chromium.ExecutablePath} (headless) through Playwright");
 Console.WriteLine($"machine:  {Environment.ProcessorCount} cores");
 await using var app = await PlaygroundApp.StartAsync(dll);
+// Ctrl-C: end as a normal exit does, so the app is stopped (PlaygroundApp stops it on process exit).
+using var onCtrlC = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c =>
+{
+    c.Cancel = true;
+    Console.WriteLine("interrupted: stopping the app");
+    Environment.Exit(130);
+});
 Console.WriteLine($"app pid:  {app.ProcessId} on {app.BaseUrl}");
 using var playwright = await Playwright.CreateAsync();
 await using var browser = await Chromium.LaunchAsync(playwright);

@@ -72,6 +72,8 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
         start.Environment["DOTNET_NOLOGO"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var app = new PlaygroundApp(process, baseUrl, data, dll);
+        // If this process ends without disposing (Ctrl-C on the bench, a test host stopped), the app must not outlive it.
+        AppDomain.CurrentDomain.ProcessExit += app.OnProcessExit;
         process.OutputDataReceived += (_, e) => app.Log(e.Data);
         process.ErrorDataReceived += (_, e) => app.Log(e.Data);
         process.BeginOutputReadLine();
@@ -139,9 +141,33 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 
+    void OnProcessExit(object? sender, EventArgs e)
+    {
+        lock (_logLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        if (!_process.HasExited)
+        {
+            kill(_process.Id, 15);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(15))) _process.Kill(entireProcessTree: true);
+        }
+        try { Directory.Delete(DataDirectory, recursive: true); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    bool _disposed;
+
     /// <summary>SIGTERM (the app stops its sandboxes on the way out), SIGKILL if it lingers, then the data directory goes.</summary>
     public async ValueTask DisposeAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        lock (_logLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
         if (!_process.HasExited)
         {
             kill(_process.Id, 15);
