@@ -11,5 +11,5 @@ fi
 dotnet build Playground.sln -nologo -v:q
 status=0
 dotnet test tests/unit --no-build -nologo || status=$?
-if [ -d tests/e2e ]; then dotnet test tests/e2e --no-build -nologo || status=$?; fi
+dotnet test tests/e2e --no-build -nologo || status=$?
 exit $status

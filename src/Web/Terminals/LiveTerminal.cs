@@ -52,12 +52,18 @@ public sealed class LiveTerminal : IDisposable
         public ChannelReader<byte[]> Reader => Output.Reader;
     }
 
-    /// <summary>Attach a browser: it gets the recent output first, then what follows. A previous attachment ends.</summary>
+    /// <summary>Ends an attachment that another attach took over (its process runs on).</summary>
+    public sealed class AttachedElsewhereException() : Exception("the terminal was attached elsewhere");
+
+    /// <summary>
+    /// Attach a browser: it gets the recent output first, then what follows. A previous
+    /// attachment ends with <see cref="AttachedElsewhereException"/>.
+    /// </summary>
     public (byte[] Replay, Attachment Attachment) Attach()
     {
         lock (_lock)
         {
-            _attached?.Output.Writer.TryComplete();
+            _attached?.Output.Writer.TryComplete(new AttachedElsewhereException());
             var a = new Attachment();
             _attached = a;
             var replay = _replay.ToArray();

@@ -35,7 +35,15 @@ public sealed class TerminalHub(SandboxHost host) : Hub
         && string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)
         && o.Scheme == request.Scheme;
 
-    /// <summary>Recent output, then the live output, in batches of at most 32 KB.</summary>
+    /// <summary>Why an attachment ended while its process runs on: the terminal was attached elsewhere (another tab).</summary>
+    public const string AttachedElsewhere = "attached elsewhere";
+
+    /// <summary>
+    /// Recent output (the first batch, always sent, possibly empty: the browser must not answer
+    /// terminal queries in it), then the live output, in batches of at most 32 KB. Ends when the
+    /// process's output ends, or with a HubException "attached elsewhere" when another attach
+    /// (a second tab, a reload) takes the terminal.
+    /// </summary>
     public async IAsyncEnumerable<byte[]> Attach(string terminalId, [EnumeratorCancellation] CancellationToken cancel)
     {
         var terminal = Find(terminalId);
@@ -43,10 +51,10 @@ public sealed class TerminalHub(SandboxHost host) : Hub
         Attachments[terminalId] = attachment;
         try
         {
-            if (replay.Length > 0) yield return replay;
+            yield return replay;
             var reader = attachment.Reader;
             var batch = new List<byte[]>();
-            while (await reader.WaitToReadAsync(cancel))
+            while (await WaitToReadAsync(reader, cancel))
             {
                 // Coalesce what is already waiting (no timer: an echo must not wait for company).
                 var size = 0;
@@ -60,6 +68,12 @@ public sealed class TerminalHub(SandboxHost host) : Hub
             terminal.Detach(attachment);
             if (Attachments.TryGetValue(terminalId, out var current) && current == attachment) Attachments.TryRemove(terminalId, out _);
         }
+    }
+
+    static async ValueTask<bool> WaitToReadAsync(System.Threading.Channels.ChannelReader<byte[]> reader, CancellationToken cancel)
+    {
+        try { return await reader.WaitToReadAsync(cancel); }
+        catch (LiveTerminal.AttachedElsewhereException) { throw new HubException(AttachedElsewhere); }
     }
 
     public void Input(string terminalId, byte[] data) => Find(terminalId).Input(data);

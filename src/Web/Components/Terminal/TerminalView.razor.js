@@ -24,6 +24,8 @@ function connection() {
 
 const encoder = new TextEncoder();
 const ACK_EVERY = 16 * 1024;
+// The hub ends an attachment with this when the same terminal is attached elsewhere (TerminalHub.AttachedElsewhere).
+const ELSEWHERE = 'attached elsewhere';
 
 class Session {
     constructor(element, id) {
@@ -58,7 +60,10 @@ class Session {
         catch (e) { console.warn(`terminal ${method}:`, e); }
     }
 
-    send(bytes) { this.invoke('Input', this.id, bytes); }
+    send(bytes) {
+        if (this.replaying) return; // xterm.js answering the replayed output (see replay)
+        this.invoke('Input', this.id, bytes);
+    }
 
     refit() {
         if (this.element.offsetWidth === 0 || this.element.offsetHeight === 0) return; // hidden tab
@@ -86,11 +91,32 @@ class Session {
         this.subscription?.dispose();
         this.term.reset();
         this.pendingAck = 0;
+        this.replaying = null;
         await this.invoke('Resize', this.id, this.term.cols, this.term.rows);
+        let first = true;
         this.subscription = this.hub.connection.stream('Attach', this.id).subscribe({
-            next: bytes => this.term.write(bytes, () => this.rendered(bytes.length)),
+            next: bytes => {
+                if (first) { first = false; this.replay(bytes); }
+                else this.term.write(bytes, () => this.rendered(bytes.length));
+            },
             complete: () => this.term.write('\r\n\x1b[2m[the process has ended]\x1b[0m\r\n'),
-            error: err => console.warn('terminal stream:', err),
+            error: err => {
+                if (String(err?.message ?? err).includes(ELSEWHERE))
+                    this.term.write('\r\n\x1b[2m[this terminal is open in another tab or window now: reload this page to bring it back here]\x1b[0m\r\n');
+                else console.warn('terminal stream:', err);
+            },
+        });
+    }
+
+    // The first batch of an attach is the recent output, replayed (possibly empty). Questions a
+    // program asked the terminal back then (a shell's "where is the cursor?", ESC [6n) must not
+    // be answered now: the answers would be typed into whatever reads the terminal today.
+    replay(bytes) {
+        if (bytes.length === 0) return;
+        const replay = this.replaying = {};
+        this.term.write(bytes, () => {
+            if (this.replaying === replay) this.replaying = null;
+            this.rendered(bytes.length);
         });
     }
 
