@@ -31,6 +31,25 @@ public sealed unsafe class FdStream(SafeFileHandle fd, bool canRead, bool canWri
         }
     }
 
+    /// <summary>
+    /// Blocks for the first bytes, then also takes whatever else is already waiting, up to the
+    /// buffer's size: a fast writer's output comes in big batches (a PTY hands it over about
+    /// 4 KB at a time), a single echo at once. 0 at end of stream.
+    /// </summary>
+    public int ReadBatch(Span<byte> buffer)
+    {
+        var n = Read(buffer);
+        if (n <= 0) return n;
+        var pfd = new Interop.Libc.PollFd { Fd = (int)fd.DangerousGetHandle(), Events = Interop.Libc.POLLIN };
+        while (n < buffer.Length && Interop.Libc.poll(&pfd, 1, 0) > 0 && (pfd.REvents & Interop.Libc.POLLIN) != 0)
+        {
+            var more = Read(buffer[n..]);
+            if (more <= 0) break;
+            n += more;
+        }
+        return n;
+    }
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
         new(Task.Run(() => Read(buffer.Span), ct));
 

@@ -124,7 +124,7 @@ public sealed class LiveTerminal : IDisposable
             while (!_disposed)
             {
                 _mayRead.Wait();
-                var n = _session.Output.Read(buffer);
+                var n = ((FdStream)_session.Output).ReadBatch(buffer);
                 if (n <= 0) break;
                 var chunk = buffer.AsSpan(0, n).ToArray();
                 lock (_lock)
