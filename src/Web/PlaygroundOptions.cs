@@ -31,4 +31,20 @@ public sealed record PlaygroundOptions
     public int EndedSandboxMinutes { get; set; } = 30;
 
     public string RootfsStore => RootfsDirectory ?? Path.Combine(DataDirectory, "rootfs");
+
+    /// <summary>Each setting that makes no sense, named as in appsettings.json with what is accepted.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (!Path.IsPathRooted(DataDirectory)) yield return "Playground:DataDirectory: give an absolute path";
+        if (MaxSandboxesPerPerson < 1) yield return "Playground:MaxSandboxesPerPerson: at least 1";
+        if (MaxTerminalsPerPerson < MaxSandboxesPerPerson) yield return "Playground:MaxTerminalsPerPerson: at least MaxSandboxesPerPerson";
+        if (ReplayBytes is < 1024 or > 64 << 20) yield return "Playground:ReplayBytes: 1024 to 67108864";
+        if (BatchBytes is < 1024 or > 1 << 20) yield return "Playground:BatchBytes: 1024 to 1048576";
+        if (LowWatermarkBytes < 0 || HighWatermarkBytes <= LowWatermarkBytes)
+            yield return "Playground:HighWatermarkBytes and LowWatermarkBytes: 0 <= low < high";
+        if (MaxMemoryBytes < 4 << 20) yield return "Playground:MaxMemoryBytes: at least 4194304 (4 MiB)";
+        if (MaxPids < 2) yield return "Playground:MaxPids: at least 2";
+        if (MaxCpus is <= 0 or double.NaN) yield return "Playground:MaxCpus: more than 0";
+        if (IdleSandboxMinutes < 1 || EndedSandboxMinutes < 1) yield return "Playground:IdleSandboxMinutes and EndedSandboxMinutes: at least 1";
+    }
 }

@@ -10,6 +10,11 @@ var builder = WebApplication.CreateBuilder(args);
 // (a published app has them in wwwroot; this is then a no-op).
 builder.WebHost.UseStaticWebAssets();
 var options = builder.Configuration.GetSection("Playground").Get<PlaygroundOptions>() ?? new PlaygroundOptions();
+if (options.Problems().ToList() is { Count: > 0 } problems)
+{
+    Console.Error.WriteLine("playground: bad settings (appsettings.json or the command line):\n  " + string.Join("\n  ", problems));
+    return 2;
+}
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(_ => new SandboxEngine());
 builder.Services.AddSingleton<People>();
@@ -37,5 +42,6 @@ app.Lifetime.ApplicationStopping.Register(() =>
     app.Services.GetRequiredService<SandboxEngine>().Dispose();
 });
 app.Run();
+return 0;
 
 public partial class Program;

@@ -40,13 +40,6 @@ internal sealed unsafe class LaunchChannel : IDisposable
         next.CloseTheirs();
     }
 
-    public void Send(byte[] message)
-    {
-        fixed (byte* p = message)
-            if (Libc.write(Fd, p, message.Length) < 0)
-                throw new SandboxException("launch channel", "write", Libc.Errno, "init went away before reading its plan");
-    }
-
     int Fd => (int)Ours.DangerousGetHandle();
 
     /// <summary>A message (valid until the next receive), or null at end of stream. <paramref name="fd"/> is a passed fd, or -1.</summary>

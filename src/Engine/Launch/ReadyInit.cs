@@ -85,7 +85,24 @@ internal sealed class ReadyInit
     {
         _handed = true;
         Spawned.Dispose();
-        return new Started(Pid, PidFd, InitPid, InitPidFd, Stdio, channel, story, reportsExit);
+        return new Started(this, channel, story, reportsExit);
+    }
+
+    /// <summary>
+    /// SIGKILL through pidfds (a reaped pid may name another process). The spawned process
+    /// first: a session's status is its own, so it must die of this signal, not exit reporting
+    /// its child's (nsenter would exit 137 if init died first).
+    /// </summary>
+    public void Kill()
+    {
+        KillQuietly(PidFd);
+        if (InitPidFd != PidFd) KillQuietly(InitPidFd);
+    }
+
+    public void CloseHandles()
+    {
+        if (InitPidFd != PidFd) InitPidFd.Dispose();
+        PidFd.Dispose();
     }
 
     /// <summary>Still waiting for a plan (not exited, not handed over)?</summary>
@@ -106,11 +123,9 @@ internal sealed class ReadyInit
         if (_handed) return;
         _handed = true;
         if (OwnsCgroup && deleteCgroup) Cgroup.KillAll(TimeSpan.FromSeconds(5));
-        KillQuietly(InitPidFd);
-        Pidfd.SendSignal((int)PidFd.DangerousGetHandle(), Libc.SIGKILL);
+        Kill();
         Reap(Pid);
-        if (InitPidFd != PidFd) InitPidFd.Dispose();
-        PidFd.Dispose();
+        CloseHandles();
         Stdio.Dispose();
         Spawned.Dispose();
         if (OwnsCgroup && deleteCgroup) Cgroup.Delete();

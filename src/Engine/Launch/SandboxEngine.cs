@@ -123,9 +123,8 @@ public sealed class SandboxEngine : IDisposable
         return new SafeFileHandle(fd, true);
     }
 
-    /// <summary>What a started process left us: its pids (with pidfds, so a signal never hits a recycled pid), stdio, channel and story.</summary>
-    internal sealed record Started(int Pid, SafeFileHandle PidFd, int InitPid, SafeFileHandle InitPidFd, Stdio Stdio, LaunchChannel Channel,
-        LaunchStory Story, bool ReportsExit);
+    /// <summary>What a launch left the session: its processes (with their pidfds and stdio), the channel and the story.</summary>
+    internal sealed record Started(ReadyInit Init, LaunchChannel Channel, LaunchStory Story, bool ReportsExit);
 
     /// <summary>Sends the plan to an init that said hello, and follows its steps up to the exec.
     /// On success the ready init's processes, stdio and cgroup belong to the returned record.</summary>
@@ -188,7 +187,6 @@ public sealed class SandboxEngine : IDisposable
     {
         readonly List<LaunchStep> _steps = [];
         public StoryBuilder Add(LaunchStep step) { _steps.Add(step with { AtMs = clock.Elapsed.TotalMilliseconds }); return this; }
-        public double NowMs => clock.Elapsed.TotalMilliseconds;
         /// <summary>Steps of a pre-started init, stamped on its own clock: shown before this launch began (negative times).</summary>
         public void AddEarlier(LaunchStory earlier, double startedMsAgo)
         {

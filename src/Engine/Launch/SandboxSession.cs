@@ -28,8 +28,8 @@ public sealed unsafe class SandboxSession : IDisposable
         Spec = spec;
         Plan = plan;
         Cgroup = cgroup;
-        (Input, Output, Error) = started.Stdio.TakeStreams();
-        ExitWatcher.Shared.Watch(started.Pid, (int)started.PidFd.DangerousGetHandle(), OnExit);
+        (Input, Output, Error) = started.Init.Stdio.TakeStreams();
+        ExitWatcher.Shared.Watch(started.Init.Pid, (int)started.Init.PidFd.DangerousGetHandle(), OnExit);
     }
 
     public string Id { get; }
@@ -39,9 +39,9 @@ public sealed unsafe class SandboxSession : IDisposable
     public LaunchStory Story => _started.Story;
     public bool HasTerminal => Error is null;
     /// <summary>The process the engine spawned (unshare or nsenter), as the host sees it.</summary>
-    public int HostPid => _started.Pid;
+    public int HostPid => _started.Init.Pid;
     /// <summary>The sandbox's first process as the host sees it: PID 1 of its pid namespace when it has one.</summary>
-    public int InitPid => _started.InitPid;
+    public int InitPid => _started.Init.InitPid;
     /// <summary>Writes go to the PTY master or the stdin pipe.</summary>
     public Stream Input { get; }
     /// <summary>The PTY master's output, or the stdout pipe.</summary>
@@ -84,11 +84,7 @@ public sealed unsafe class SandboxSession : IDisposable
     void KillProcesses()
     {
         if (_parent is null) Cgroup.KillAll(TimeSpan.FromSeconds(5));
-        // Through pidfds: once a process is reaped its pid may name another one. The spawned
-        // process first: the session's status is its own, so it must die of this SIGKILL, not
-        // exit reporting its child's (nsenter would exit 137 if init died first).
-        Pidfd.SendSignal((int)_started.PidFd.DangerousGetHandle(), Libc.SIGKILL);
-        Pidfd.SendSignal((int)_started.InitPidFd.DangerousGetHandle(), Libc.SIGKILL);
+        _started.Init.Kill();
     }
 
     void OnExit(int status)
@@ -116,7 +112,6 @@ public sealed unsafe class SandboxSession : IDisposable
         Output.Dispose();
         Error?.Dispose();
         if (_parent is null) Cgroup.Delete();
-        if (_started.InitPidFd != _started.PidFd) _started.InitPidFd.Dispose();
-        _started.PidFd.Dispose();
+        _started.Init.CloseHandles();
     }
 }

@@ -37,8 +37,7 @@ public sealed class LiveTerminal : IDisposable
     public string OwnerId { get; }
     public SandboxSession Session => _session;
     public bool OutputEnded { get; private set; }
-    /// <summary>Is a browser attached, and when was one last (for forgetting abandoned terminals)?</summary>
-    public bool Attached { get { lock (_lock) return _attached is not null; } }
+    /// <summary>When a browser was last attached (now, if one is): abandoned terminals are forgotten.</summary>
     public DateTime LastSeen { get { lock (_lock) return _attached is not null ? DateTime.UtcNow : _lastSeen; } }
     DateTime _lastSeen = DateTime.UtcNow;
 
@@ -151,8 +150,9 @@ public sealed class LiveTerminal : IDisposable
     {
         try
         {
+            // Runs on a pool thread already: a write the process is slow to take blocks only this loop.
             await foreach (var data in _input.Reader.ReadAllAsync())
-                await Task.Run(() => _session.Input.Write(data));
+                _session.Input.Write(data);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
     }

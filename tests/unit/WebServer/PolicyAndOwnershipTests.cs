@@ -107,6 +107,17 @@ public sealed class PolicyAndOwnershipTests(SandboxFixture f) : IDisposable
         Assert.Empty(host.RunsOf(Alice));
     }
 
+    [Fact]
+    public void Settings_that_make_no_sense_are_named()
+    {
+        Assert.Empty(new PlaygroundOptions().Problems());
+        var problems = (new PlaygroundOptions { HighWatermarkBytes = 1000, LowWatermarkBytes = 2000, DataDirectory = "relative", MaxPids = 0 }).Problems().ToList();
+        Assert.Contains(problems, p => p.StartsWith("Playground:HighWatermarkBytes"));
+        Assert.Contains(problems, p => p.StartsWith("Playground:DataDirectory"));
+        Assert.Contains(problems, p => p.StartsWith("Playground:MaxPids"));
+        Assert.Equal(3, problems.Count);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:5000", "127.0.0.1:5000", true)]
     [InlineData("http://evil.example", "127.0.0.1:5000", false)]
