@@ -16,7 +16,7 @@ internal sealed unsafe class Channel : IReporter
     public Channel()
     {
         // Nothing the engine passed may reach the command.
-        for (var fd = InheritedFds.Channel; fd <= InheritedFds.MountNamespace; fd++)
+        for (var fd = InheritedFds.Channel; fd <= InheritedFds.Init; fd++)
             Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
     }
 

@@ -33,7 +33,8 @@ internal sealed class ReadyInit
 
     /// <summary>posix_spawn <paramref name="argv"/> (unshare or nsenter, then init), wait for init's hello,
     /// map its ids, put it in <paramref name="cgroup"/> (or a new one). Nothing is left behind on failure.</summary>
-    public static ReadyInit Start(SandboxEngine engine, List<string> argv, SafeFileHandle? mountNs, bool terminal,
+    /// <param name="extraFds">fds 5 and on (<see cref="InheritedFds"/>), for an exec.</param>
+    public static ReadyInit Start(SandboxEngine engine, List<string> argv, IReadOnlyList<SafeFileHandle?> extraFds, bool terminal,
         SandboxCgroup? cgroup, SandboxSpec? mapIdsOf, bool forks, StoryBuilder steps, long mountGeneration = 0)
     {
         var ownsCgroup = cgroup is null;
@@ -45,7 +46,7 @@ internal sealed class ReadyInit
         try
         {
             steps.Add(new LaunchStep("spawn", true, 0, string.Join(' ', argv)));
-            pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, spawned.Theirs, stdio.ChildTerminal, mountNs],
+            pid = Spawner.Spawn(argv, [stdio.ChildIn, stdio.ChildOut, stdio.ChildErr, spawned.Theirs, stdio.ChildTerminal, .. extraFds],
                 ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
             pidfd = OpenPidfd(pid);
             stdio.CloseChildEnds();

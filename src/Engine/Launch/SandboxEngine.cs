@@ -68,7 +68,7 @@ public sealed class SandboxEngine : IDisposable
         // Pre-started inits differ only by what exists before the plan: namespaces, id maps, stdio kind.
         var key = string.Join(' ', argv) + (mapIds is null ? "" : $" uid:{Maps(spec.EffectiveUidMap)} gid:{Maps(spec.EffectiveGidMap)}") + (plan.Terminal ? " tty" : "");
         ReadyInit Prestart(StoryBuilder story, long mountGeneration) =>
-            ReadyInit.Start(this, argv, null, plan.Terminal, null, mapIds, spec.Namespaces.Pid, story, mountGeneration);
+            ReadyInit.Start(this, argv, [], plan.Terminal, null, mapIds, spec.Namespaces.Pid, story, mountGeneration);
         var ready = _pool.Take(key, steps);
         try
         {
@@ -97,12 +97,15 @@ public sealed class SandboxEngine : IDisposable
     {
         if (command.Count == 0) throw new SpecValidationException([new SpecError("command", "give the program to run")]);
         var plan = PlanBuilder.ForExec(sandbox.Plan, command, terminal, size ?? TerminalSize.Default);
-        var argv = PlanBuilder.NsenterArgs(sandbox.Spec, sandbox.InitPid, InitPath);
+        // nsenter becomes the sandbox's root (an ordinary uid on the host) before it execs init,
+        // which may then be in a directory that uid cannot enter: exec it through an fd we opened.
+        using var init = File.OpenHandle(InitPath);
+        var argv = PlanBuilder.NsenterArgs(sandbox.Spec, sandbox.InitPid, $"/proc/self/fd/{InheritedFds.Init}");
         // init is a dynamically linked program: it must start in our mount namespace (where its
         // ELF interpreter is) and join the sandbox's itself, from this fd.
         using var mountNs = sandbox.Spec.Namespaces.Mount ? OpenNamespace(sandbox.InitPid, "mnt") : null;
         var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
-        var ready = ReadyInit.Start(this, argv, mountNs, terminal, sandbox.Cgroup, null, sandbox.Spec.Namespaces.Pid, steps);
+        var ready = ReadyInit.Start(this, argv, [mountNs, init], terminal, sandbox.Cgroup, null, sandbox.Spec.Namespaces.Pid, steps);
         try
         {
             var started = Run(ready, plan, sandbox.Spec.Rootfs!, steps);

@@ -28,6 +28,8 @@ public static class InheritedFds
     public const int EngineTerminal = 4;
     /// <summary>Exec into a sandbox with its own mount namespace: that namespace (nsfs), for setns.</summary>
     public const int MountNamespace = 5;
+    /// <summary>Exec: init's own executable, which nsenter runs as /proc/self/fd/6.</summary>
+    public const int Init = 6;
 }
 
 public sealed record StepReport(string Step, string Syscall, int Errno, string Detail)
