@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Playground.E2E.Support;
+using Playground.WebBench;
 
 // The web terminal measured as a person meets it: real Chromium (headless, Debian's), the real
 // app started from its build, one visitor, one sandbox with busybox's shell. See README.md.
@@ -12,7 +13,7 @@ const string Configuration = "Release";
 #endif
 
 const int Keystrokes = 200, WarmupKeystrokes = 20, PerLine = 40;
-const int MemorySeconds = 30;
+const int MemorySeconds = 30, ThroughputRuns = 3;
 
 var ThroughputBytes = long.TryParse(Environment.GetEnvironmentVariable("BENCH_THROUGHPUT_BYTES"), out var tb) ? tb : 50_000_000;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -40,7 +41,21 @@ page.Page.SetDefaultTimeout(300_000);
 var term = await page.RunAsync();
 await term.FocusAsync();
 var p = page.Page;
-var results = new List<(string What, string Value)>();
+var results = new List<(string What, string Value, string Peer)>();
+
+// The peer, side by side: a raw PTY -> WebSocket -> xterm.js terminal at the same size (PeerTerminal).
+var (cols, rows) = await SizeAsync(term);
+var sandboxCpus = FindDescendant(app.ProcessId, "sh") is { } shell ? CpuLimit.Of(shell) : null;
+await using var peer = await PeerTerminal.StartAsync(
+    Path.Combine(RepoRoot.Path, "src", "Web", "wwwroot", "lib"), sandboxCpus is { } c ? CpuLimit.Create(c) : null);
+var peerContext = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+peerContext.SetDefaultTimeout(300_000);
+var peerPage = await peerContext.NewPageAsync();
+await peerPage.GotoAsync(new Uri(peer.BaseUrl, $"/?cols={cols}&rows={rows}").ToString());
+var peerTerm = new TerminalScreen(peerPage, "peer");
+await peerTerm.WaitForFirstPromptAsync();
+Console.WriteLine($"peer:     {peer.BaseUrl} - util-linux script's PTY running the same busybox sh, raw WebSocket, the");
+Console.WriteLine($"          same xterm.js and options; both terminals {cols}x{rows}; both shells limited to {(sandboxCpus is { } l ? $"{l:0.##} CPU" : "no CPU limit")}");
 
 // ---- (a) keystroke to echo -------------------------------------------------------------------
 Console.WriteLine();
@@ -49,117 +64,53 @@ Console.WriteLine("    when Chromium delivers the key (before xterm.js sees it);
 Console.WriteLine("    stamps the DOM mutation (xterm.js's render) in which one more 'x' is on the screen. In between:");
 Console.WriteLine("    xterm.js onData -> SignalR/MessagePack Input -> PTY -> busybox ash echoes -> PTY -> Attach");
 Console.WriteLine("    stream -> term.write -> render (the time the echo's bytes reach the page is shown apart: a hook on");
-Console.WriteLine("    SignalR's MessagePack parser). Keys one at a time (the next once the last echo was seen),");
-Console.WriteLine($"    {PerLine} per command line (': xxxx...', then Enter and clear), {WarmupKeystrokes} warm-up keys not counted.");
+Console.WriteLine("    SignalR's MessagePack parser; on the peer, its WebSocket's onmessage). Keys one at a time (the next");
+Console.WriteLine($"    once the last echo was seen), {PerLine} per command line (': xxxx...', then Enter and clear), {WarmupKeystrokes} warm-up keys");
+Console.WriteLine("    not counted.");
+// When the echo's bytes are back in the app's page: a stream item parsed by SignalR's MessagePack protocol.
 await p.EvaluateAsync(
     """
-    id => {
-        const rows = document.querySelector(`div.terminal-view[data-terminal-id="${id}"] .xterm-rows`);
-        const count = () => { let n = 0; for (const r of rows.children) for (const ch of r.textContent) if (ch === 'x') n++; return n; };
-        const b = window.__echo = { samples: [], arrivals: [], pending: null };
-        document.addEventListener('keydown', e => {
-            if (e.key === 'x') b.pending = { t0: performance.now(), want: count() + 1, arrived: null };
-        }, true);
-        // when the echo's bytes are back in the page (a stream item parsed by SignalR's MessagePack protocol)
+    () => {
         const P = signalR.protocols.msgpack.MessagePackHubProtocol.prototype;
         const parse = P.parseMessages;
         P.parseMessages = function (...args) {
             const messages = parse.apply(this, args);
-            if (b.pending && b.pending.arrived === null && messages.some(m => m.type === 2)) b.pending.arrived = performance.now();
+            if (messages.some(m => m.type === 2)) window.__bytesArrived?.();
             return messages;
         };
-        new MutationObserver(() => {
-            if (b.pending && count() >= b.pending.want) {
-                const now = performance.now();
-                b.samples.push(now - b.pending.t0);
-                b.arrivals.push((b.pending.arrived ?? now) - b.pending.t0);
-                b.pending = null;
-            }
-        }).observe(rows, { childList: true, subtree: true, characterData: true });
     }
-    """, term.Id);
-
-async Task TypeMeasuredAsync(int keys)
-{
-    var typed = 0;
-    while (typed < keys)
-    {
-        await term.ClearAsync();
-        await term.TypeAsync(": ");
-        if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
-        {
-            await Task.Delay(3000);
-            Console.WriteLine("DEBUG screen after ': ':\n" + await term.ScreenAsync());
-            Console.WriteLine("DEBUG log:\n" + string.Join("\n", await p.EvaluateAsync<string[]>("() => window.__log.splice(0)")));
-            Console.WriteLine("DEBUG active: " + await p.EvaluateAsync<string>("() => document.activeElement?.className"));
-            await p.ScreenshotAsync(new() { Path = "/tmp/bench-debug.png" });
-        }
-        var n = Math.Min(PerLine, keys - typed);
-        for (var i = 0; i < n; i++)
-        {
-            var before = await p.EvaluateAsync<int>("() => window.__echo.samples.length");
-            await p.Keyboard.PressAsync("x");
-            try { await p.WaitForFunctionAsync("n => window.__echo.samples.length > n", before, new() { Timeout = 60_000 }); }
-            catch (TimeoutException)
-            {
-                var state = await p.EvaluateAsync<string>("() => JSON.stringify(window.__echo)");
-                throw new TimeoutException($"no echo of key {typed + i + 1} seen in 60 s; {state}; the screen:\n{await term.ScreenAsync()}");
-            }
-        }
-        await p.Keyboard.PressAsync("Enter");
-        await term.WaitForPromptAsync();
-        typed += n;
-    }
-}
-
-await TypeMeasuredAsync(WarmupKeystrokes);
-await p.EvaluateAsync("() => { window.__echo.samples = []; window.__echo.arrivals = []; }");
-await TypeMeasuredAsync(Keystrokes);
-var echo = (await p.EvaluateAsync<double[]>("() => window.__echo.samples")).Order().ToArray();
-var arrival = (await p.EvaluateAsync<double[]>("() => window.__echo.arrivals")).Order().ToArray();
-Console.WriteLine($"    {echo.Length} keystrokes, on screen:     min {echo[0]:0.0} ms, p50 {Percentile(echo, 50):0.0} ms, p90 {Percentile(echo, 90):0.0} ms, p99 {Percentile(echo, 99):0.0} ms, max {echo[^1]:0.0} ms");
-Console.WriteLine($"    of which bytes back in the page: min {arrival[0]:0.0} ms, p50 {Percentile(arrival, 50):0.0} ms, p90 {Percentile(arrival, 90):0.0} ms, p99 {Percentile(arrival, 99):0.0} ms, max {arrival[^1]:0.0} ms");
-results.Add(("keystroke -> echo p50", $"{Percentile(echo, 50):0.0} ms"));
-results.Add(("keystroke -> echo p99", $"{Percentile(echo, 99):0.0} ms"));
-results.Add(("keystroke -> echo min / max", $"{echo[0]:0.0} / {echo[^1]:0.0} ms ({echo.Length} keys)"));
-results.Add(("  of which bytes back, p50 / p99", $"{Percentile(arrival, 50):0.0} / {Percentile(arrival, 99):0.0} ms (the rest is xterm.js's render)"));
+    """);
+var (echo, arrival) = await EchoAsync(term);
+Console.WriteLine($"    Playground: {Summary(echo)} on screen; bytes back in the page: {Summary(arrival)}");
+var (peerEcho, peerArrival) = await EchoAsync(peerTerm);
+Console.WriteLine($"    peer:       {Summary(peerEcho)} on screen; bytes back in the page: {Summary(peerArrival)}");
+results.Add(("keystroke -> echo on screen p50", $"{Percentile(echo, 50):0.0} ms", $"{Percentile(peerEcho, 50):0.0} ms"));
+results.Add(("keystroke -> echo on screen p99", $"{Percentile(echo, 99):0.0} ms", $"{Percentile(peerEcho, 99):0.0} ms"));
+results.Add(("keystroke -> bytes back p50", $"{Percentile(arrival, 50):0.0} ms", $"{Percentile(peerArrival, 50):0.0} ms"));
+results.Add(("keystroke -> bytes back p99", $"{Percentile(arrival, 99):0.0} ms", $"{Percentile(peerArrival, 99):0.0} ms"));
 
 // ---- (b) output throughput -------------------------------------------------------------------
 var throughputCommand = $"head -c {ThroughputBytes} /dev/zero | tr '\\0' x | fold -w 100; echo; echo tp-$((6*7))-end";
 Console.WriteLine();
 Console.WriteLine($"(b) throughput: `{throughputCommand}`");
 Console.WriteLine("    from the Enter keydown (performance.now() in the page) to the DOM mutation that shows the end");
-Console.WriteLine("    marker's row followed by the next prompt; everything in between is rendered by xterm.js and");
-Console.WriteLine("    acknowledged (flow control), so this is the rate a person's tab actually shows.");
-await term.ClearAsync();
-await p.EvaluateAsync(
-    """
-    ([id, prompt]) => {
-        const rows = document.querySelector(`div.terminal-view[data-terminal-id="${id}"] .xterm-rows`);
-        const b = window.__tp = { t0: null, t1: null, armed: true };
-        document.addEventListener('keydown', e => {
-            if (e.key === 'Enter' && b.armed) { b.armed = false; b.t0 = performance.now(); }
-        }, true);
-        new MutationObserver(() => {
-            if (b.t0 === null || b.t1 !== null) return;
-            const texts = Array.from(rows.children, r => r.textContent.replace(/\u00a0/g, ' ').trim()).filter(t => t.length > 0);
-            const n = texts.length;
-            if (n >= 2 && texts[n - 1] === prompt && texts[n - 2] === 'tp-42-end') b.t1 = performance.now();
-        }).observe(rows, { childList: true, subtree: true, characterData: true });
-    }
-    """, new object[] { term.Id, term.Prompt! });
-await term.TypeAsync(throughputCommand);
-await p.Keyboard.PressAsync("Enter");
-try { await p.WaitForFunctionAsync("() => window.__tp.t1 !== null", null, new() { Timeout = 900_000, PollingInterval = 250 }); }
-catch (TimeoutException)
-{
-    throw new TimeoutException($"the throughput run did not end in 15 minutes; {await p.EvaluateAsync<string>("() => JSON.stringify(window.__tp)")}; the screen:\n{await term.ScreenAsync()}");
-}
-var seconds = await p.EvaluateAsync<double>("() => (window.__tp.t1 - window.__tp.t0) / 1000");
+Console.WriteLine("    marker's row followed by the next prompt; everything in between is rendered by xterm.js (and in");
+Console.WriteLine("    Playground acknowledged: flow control), so this is the rate a person's tab actually shows.");
 var lines = ThroughputBytes / 100;
-var onWire = ThroughputBytes + lines * 2; // fold's newlines, as CR LF from the PTY
-Console.WriteLine($"    {ThroughputBytes / 1e6:0} MB of x in {lines} lines ({onWire / 1e6:0.0} MB through the PTY) in {seconds:0.00} s: {ThroughputBytes / 1e6 / seconds:0.0} MB/s");
-results.Add(("output throughput", $"{ThroughputBytes / 1e6 / seconds:0.0} MB/s ({ThroughputBytes / 1e6:0} MB in {seconds:0.00} s)"));
+Console.WriteLine($"    {ThroughputBytes / 1e6:0} MB of x in {lines} lines ({(ThroughputBytes + lines * 2) / 1e6:0.0} MB through the PTY: fold's newlines become CR LF)");
+Console.WriteLine($"    {ThroughputRuns} runs each, Playground and peer in turn (this machine's speed drifts); the median is kept");
+var rates = new List<double>();
+var peerRates = new List<double>();
+for (var run = 1; run <= ThroughputRuns; run++)
+{
+    rates.Add(ThroughputBytes / 1e6 / await ThroughputAsync(term));
+    peerRates.Add(ThroughputBytes / 1e6 / await ThroughputAsync(peerTerm));
+    Console.WriteLine($"    run {run}: Playground {rates[^1]:0.0} MB/s, peer {peerRates[^1]:0.0} MB/s");
+}
+var rate = rates.Order().ElementAt(ThroughputRuns / 2);
+var peerRate = peerRates.Order().ElementAt(ThroughputRuns / 2);
+results.Add(("output throughput (median)", $"{rate:0.0} MB/s", $"{peerRate:0.0} MB/s"));
+await peerContext.CloseAsync();
 
 // ---- (c) server memory while a tab is paused during `yes` ------------------------------------
 Console.WriteLine();
@@ -232,20 +183,125 @@ if (acksWhilePaused.Length > 0) Console.WriteLine("    WARNING: the page was not
 var rss = paused.Select(f => f.Rss / 1048576.0).ToArray();
 var yesGrowth = yesPid is null ? double.NaN : paused[^1].YesCpu - paused[Math.Min(3, paused.Count - 1)].YesCpu;
 Console.WriteLine($"    paused with {pause}; `yes` pid {yesPid?.ToString() ?? "not found"}");
-results.Add(("app VmRSS, tab live, `yes`", $"{live.Min(l => l.Rss) / 1048576.0:0.0} .. {live.Max(l => l.Rss) / 1048576.0:0.0} MiB ({live.Count} samples)"));
-results.Add(("app VmRSS, tab paused, `yes`", $"{rss.Min():0.0} .. {rss.Max():0.0} MiB ({rss.Length} samples, 1/s, {pause})"));
-results.Add(("`yes` CPU, paused s 3..end", double.IsNaN(yesGrowth) ? "n/a" : $"+{yesGrowth:0.00} s over {paused.Count - 1 - Math.Min(3, paused.Count - 1)} s"));
+results.Add(("app VmRSS, tab live, `yes`", $"{live.Min(l => l.Rss) / 1048576.0:0.0} .. {live.Max(l => l.Rss) / 1048576.0:0.0} MiB ({live.Count} samples)", "-"));
+results.Add(("app VmRSS, tab paused, `yes`", $"{rss.Min():0.0} .. {rss.Max():0.0} MiB ({rss.Length} samples, 1/s, {pause})", "-"));
+results.Add(("`yes` CPU, paused s 3..end", double.IsNaN(yesGrowth) ? "n/a" : $"+{yesGrowth:0.00} s over {paused.Count - 1 - Math.Min(3, paused.Count - 1)} s", "-"));
 
 // ---- the table -------------------------------------------------------------------------------
 Console.WriteLine();
 Console.WriteLine($"Playground web terminal, {Configuration} app, headless Chromium, {Environment.ProcessorCount} cores");
 var width = results.Max(r => r.What.Length);
-Console.WriteLine($"| {"figure".PadRight(width)} | value");
-Console.WriteLine($"|-{new string('-', width)}-|------");
-foreach (var (what, value) in results) Console.WriteLine($"| {what.PadRight(width)} | {value}");
+var valueWidth = results.Max(r => r.Value.Length);
+Console.WriteLine($"| {"figure".PadRight(width)} | {"Playground".PadRight(valueWidth)} | peer (raw PTY -> WebSocket -> xterm.js)");
+Console.WriteLine($"|-{new string('-', width)}-|-{new string('-', valueWidth)}-|------");
+foreach (var (what, value, peerValue) in results) Console.WriteLine($"| {what.PadRight(width)} | {value.PadRight(valueWidth)} | {peerValue}");
 
 await context.CloseAsync();
 return 0;
+
+// Keys one at a time into a terminal, each stamped at keydown, at its bytes' arrival in the page
+// (window.__bytesArrived, called by the page's hook) and at the render that shows it.
+async Task<(double[] Echo, double[] Arrival)> EchoAsync(TerminalScreen t)
+{
+    await t.FocusAsync();
+    await t.Page.EvaluateAsync(
+        """
+        id => {
+            const rows = document.querySelector(`div.terminal-view[data-terminal-id="${id}"] .xterm-rows`);
+            const count = () => { let n = 0; for (const r of rows.children) for (const ch of r.textContent) if (ch === 'x') n++; return n; };
+            const b = window.__echo = { samples: [], arrivals: [], pending: null };
+            document.addEventListener('keydown', e => {
+                if (e.key === 'x') b.pending = { t0: performance.now(), want: count() + 1, arrived: null };
+            }, true);
+            window.__bytesArrived = () => { if (b.pending && b.pending.arrived === null) b.pending.arrived = performance.now(); };
+            b.observer = new MutationObserver(() => {
+                if (b.pending && count() >= b.pending.want) {
+                    const now = performance.now();
+                    b.samples.push(now - b.pending.t0);
+                    b.arrivals.push((b.pending.arrived ?? now) - b.pending.t0);
+                    b.pending = null;
+                }
+            });
+            b.observer.observe(rows, { childList: true, subtree: true, characterData: true });
+        }
+        """, t.Id);
+    await TypeMeasuredAsync(t, WarmupKeystrokes);
+    await t.Page.EvaluateAsync("() => { window.__echo.samples = []; window.__echo.arrivals = []; }");
+    await TypeMeasuredAsync(t, Keystrokes);
+    var echo = (await t.Page.EvaluateAsync<double[]>("() => window.__echo.samples")).Order().ToArray();
+    var arrival = (await t.Page.EvaluateAsync<double[]>("() => window.__echo.arrivals")).Order().ToArray();
+    await t.Page.EvaluateAsync("() => { window.__echo.observer.disconnect(); window.__bytesArrived = null; }");
+    return (echo, arrival);
+}
+
+async Task TypeMeasuredAsync(TerminalScreen t, int keys)
+{
+    var typed = 0;
+    while (typed < keys)
+    {
+        await t.ClearAsync();
+        await t.TypeAsync(": ");
+        var n = Math.Min(PerLine, keys - typed);
+        for (var i = 0; i < n; i++)
+        {
+            var before = await t.Page.EvaluateAsync<int>("() => window.__echo.samples.length");
+            await t.Page.Keyboard.PressAsync("x");
+            try { await t.Page.WaitForFunctionAsync("n => window.__echo.samples.length > n", before, new() { Timeout = 60_000 }); }
+            catch (TimeoutException)
+            {
+                var state = await t.Page.EvaluateAsync<string>("() => JSON.stringify(window.__echo)");
+                throw new TimeoutException($"no echo of key {typed + i + 1} seen in 60 s; {state}; the screen:\n{await t.ScreenAsync()}");
+            }
+        }
+        await t.Page.Keyboard.PressAsync("Enter");
+        await t.WaitForPromptAsync();
+        typed += n;
+    }
+}
+
+// The throughput command, from its Enter to the render that shows the end marker and the next prompt.
+async Task<double> ThroughputAsync(TerminalScreen t)
+{
+    await t.ClearAsync();
+    await t.Page.EvaluateAsync(
+        """
+        ([id, prompt]) => {
+            const rows = document.querySelector(`div.terminal-view[data-terminal-id="${id}"] .xterm-rows`);
+            const b = window.__tp = { t0: null, t1: null, armed: true };
+            document.addEventListener('keydown', e => {
+                if (e.key === 'Enter' && b.armed) { b.armed = false; b.t0 = performance.now(); }
+            }, true);
+            const observer = new MutationObserver(() => {
+                if (b.t0 === null || b.t1 !== null) return;
+                const texts = Array.from(rows.children, r => r.textContent.replace(/\u00a0/g, ' ').trim()).filter(t => t.length > 0);
+                const n = texts.length;
+                if (n >= 2 && texts[n - 1] === prompt && texts[n - 2] === 'tp-42-end') { b.t1 = performance.now(); observer.disconnect(); }
+            });
+            observer.observe(rows, { childList: true, subtree: true, characterData: true });
+        }
+        """, new object[] { t.Id, t.Prompt! });
+    await t.TypeAsync(throughputCommand);
+    await t.Page.Keyboard.PressAsync("Enter");
+    try { await t.Page.WaitForFunctionAsync("() => window.__tp.t1 !== null", null, new() { Timeout = 900_000, PollingInterval = 250 }); }
+    catch (TimeoutException)
+    {
+        throw new TimeoutException($"the throughput run did not end in 15 minutes; {await t.Page.EvaluateAsync<string>("() => JSON.stringify(window.__tp)")}; the screen:\n{await t.ScreenAsync()}");
+    }
+    return await t.Page.EvaluateAsync<double>("() => (window.__tp.t1 - window.__tp.t0) / 1000");
+}
+
+// The terminal's size as its PTY has it.
+static async Task<(int Cols, int Rows)> SizeAsync(TerminalScreen t)
+{
+    await t.ClearAsync();
+    await t.TypeLineAsync("stty size");
+    var m = await t.WaitForRowAsync(@"^(\d+) (\d+)$");
+    await t.WaitForPromptAsync();
+    return (int.Parse(m[2]), int.Parse(m[1]));
+}
+
+static string Summary(double[] sorted) =>
+    $"min {sorted[0]:0.0}, p50 {Percentile(sorted, 50):0.0}, p90 {Percentile(sorted, 90):0.0}, p99 {Percentile(sorted, 99):0.0}, max {sorted[^1]:0.0} ms ({sorted.Length} keys)";
 
 static double Percentile(double[] sorted, double pct)
 {

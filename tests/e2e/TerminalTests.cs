@@ -40,6 +40,23 @@ public sealed class TerminalTests(AppFixture fixture, ITestOutputHelper log) : I
     }
 
     [Fact]
+    public async Task A_focused_terminal_runs_no_animation_so_an_echo_is_not_held_for_a_frame()
+    {
+        // Chromium holds WebSocket messages that follow a key until the next frame; with a CSS
+        // animation running forever (a blinking cursor) there always is one, up to 16 ms away
+        // (docs/web.md).
+        var page = await PlaygroundPage.OpenAsync(_visitor);
+        var term = await page.RunAsync();
+        await term.FocusAsync();
+        await term.TypeLineAsync("echo $((6*7))");
+        await term.WaitForRowAsync("^42$");
+        await Assertions.Expect(term.View.Locator(".xterm.focus")).ToHaveCountAsync(1);
+        var running = await page.Page.EvaluateAsync<string[]>(
+            "() => document.getAnimations().filter(a => a.playState === 'running' && a.effect?.getTiming().iterations === Infinity).map(a => (a.animationName ?? a.constructor.name) + ' on ' + (a.effect?.target?.outerHTML ?? '').slice(0, 160))");
+        Assert.Empty(running);
+    }
+
+    [Fact]
     public async Task Resizing_the_window_resizes_the_terminal_the_shell_sees()
     {
         var page = await PlaygroundPage.OpenAsync(_visitor);

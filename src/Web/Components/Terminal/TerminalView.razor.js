@@ -32,7 +32,10 @@ class Session {
         this.id = id;
         this.element = element;
         this.term = new Terminal({
-            cursorBlink: true,
+            // A blinking cursor is a CSS animation: Chromium then renders every frame, and since it
+            // holds network tasks after a key until the next frame (DeferRendererTasksAfterInput),
+            // each echo waited up to 16 ms more (docs/web.md). A steady cursor also idles the CPU.
+            cursorBlink: false,
             scrollback: 5000,
             fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
             fontSize: 14,
@@ -60,9 +63,16 @@ class Session {
         catch (e) { console.warn(`terminal ${method}:`, e); }
     }
 
+    // Keys and acknowledgements need no answer: sent without one (half the messages per key).
+    async fire(method, ...args) {
+        await this.hub.ready;
+        try { await this.hub.connection.send(method, ...args); }
+        catch (e) { console.warn(`terminal ${method}:`, e); }
+    }
+
     send(bytes) {
         if (this.replaying) return; // xterm.js answering the replayed output (see replay)
-        this.invoke('Input', this.id, bytes);
+        this.fire('Input', this.id, bytes);
     }
 
     refit() {
@@ -132,7 +142,7 @@ class Session {
         if (this.pendingAck === 0) return;
         const n = this.pendingAck;
         this.pendingAck = 0;
-        this.invoke('Ack', this.id, n);
+        this.fire('Ack', this.id, n);
     }
 
     dispose() {
