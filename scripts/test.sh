@@ -4,9 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-if ! command -v chromium >/dev/null; then
+# Chromium for the end-to-end tests; dockerd (the Docker tests start one of their own, vfs
+# storage, no network); xz and zstd to make the compressed archives the importer reads.
+test_need=()
+command -v chromium >/dev/null || test_need+=(chromium)
+[ -x /usr/sbin/dockerd ] || test_need+=(docker.io)
+command -v xz >/dev/null || test_need+=(xz-utils)
+command -v zstd >/dev/null || test_need+=(zstd)
+if [ ${#test_need[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${test_need[@]}" >/dev/null
 fi
 dotnet build Playground.sln -nologo -v:q
 status=0
