@@ -1,5 +1,6 @@
 using Playground.Engine.Interop;
 using Playground.Engine.Launch.Protocol;
+using Playground.Engine.Rootfs;
 
 namespace Playground.Engine.Launch;
 
@@ -35,7 +36,7 @@ internal static class LaunchHints
             case Errno.ENOENT when !Exists(rootfs, path):
                 return $"{path} does not exist in the rootfs";
             case Errno.ENOENT:
-                var interp = Elf.Interpreter(Resolve(rootfs, path));
+                var interp = ElfFile.TryRead(Resolve(rootfs, path))?.Interpreter;
                 if (interp is not null && !Exists(rootfs, interp))
                     return $"{path} is dynamically linked and its ELF interpreter {interp} is missing from the rootfs; " +
                            "copy the interpreter and the libraries `ldd` lists into the rootfs, or link the program statically";
@@ -60,38 +61,5 @@ internal static class LaunchHints
     {
         try { return Spec.RootfsPaths.ResolveInside(rootfs, path); }
         catch (IOException) { return Path.Combine(rootfs, path.TrimStart('/')); } // a loop: let the caller find nothing
-    }
-}
-
-/// <summary>Just enough ELF to find PT_INTERP (the rootfs builder reads ELF fully).</summary>
-internal static class Elf
-{
-    public static string? Interpreter(string file)
-    {
-        try
-        {
-            using var f = File.OpenRead(file);
-            var r = new BinaryReader(f);
-            if (r.ReadUInt32() != 0x464C457F || r.ReadByte() != 2) return null; // "\x7fELF", 64-bit
-            f.Position = 0x20;
-            var phoff = r.ReadInt64();
-            f.Position = 0x36;
-            var phentsize = r.ReadUInt16();
-            var phnum = r.ReadUInt16();
-            for (var i = 0; i < phnum; i++)
-            {
-                f.Position = phoff + i * phentsize;
-                if (r.ReadUInt32() != 3) continue; // PT_INTERP
-                f.Position = phoff + i * phentsize + 8;
-                var offset = r.ReadInt64();
-                f.Position = phoff + i * phentsize + 32;
-                var size = r.ReadInt64();
-                f.Position = offset;
-                return System.Text.Encoding.ASCII.GetString(r.ReadBytes((int)size)).TrimEnd('\0');
-            }
-            return null;
-        }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
     }
 }

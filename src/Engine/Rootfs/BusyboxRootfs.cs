@@ -31,7 +31,8 @@ public static class BusyboxRootfs
     {
         if (!File.Exists(busybox))
             throw new FileNotFoundException($"busybox: {busybox} does not exist; install Debian's busybox-static or pass its path", busybox);
-        if (ElfInterpreter(busybox) is { } interp)
+        var elf = ElfFile.TryRead(busybox) ?? throw new InvalidOperationException($"busybox: {busybox} is not an ELF binary");
+        if (elf.Interpreter is { } interp)
             throw new InvalidOperationException(
                 $"busybox: {busybox} is dynamically linked (its ELF interpreter is {interp}), so it would not run " +
                 "inside a root without that loader and its libraries; use a static build (Debian: busybox-static)");
@@ -94,35 +95,5 @@ public static class BusyboxRootfs
     {
         if (File.Exists(path) && File.ReadAllText(path) == text) return;
         File.WriteAllText(path, text);
-    }
-
-    /// <summary>
-    /// The path in the PT_INTERP program header, or null when there is none, which means
-    /// the binary is statically linked (elf(5): PT_INTERP names the program loader).
-    /// </summary>
-    internal static string? ElfInterpreter(string path)
-    {
-        const uint PtInterp = 3;
-        var elf = File.ReadAllBytes(path);
-        if (elf.Length < 52 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F')
-            throw new InvalidOperationException($"busybox: {path} is not an ELF binary");
-        bool is64 = elf[4] == 2;
-        if (elf[5] != 1) throw new InvalidOperationException($"busybox: {path} is big-endian; only little-endian ELF is supported");
-
-        // Offsets of e_phoff, e_phentsize and e_phnum differ between ELF32 and ELF64.
-        long phoff = is64 ? BitConverter.ToInt64(elf, 0x20) : BitConverter.ToUInt32(elf, 0x1C);
-        int phentsize = BitConverter.ToUInt16(elf, is64 ? 0x36 : 0x2A);
-        int phnum = BitConverter.ToUInt16(elf, is64 ? 0x38 : 0x2C);
-        for (int i = 0; i < phnum; i++)
-        {
-            long ph = phoff + (long)i * phentsize;
-            if (ph + phentsize > elf.Length) break;
-            if (BitConverter.ToUInt32(elf, (int)ph) != PtInterp) continue;
-            long off = is64 ? BitConverter.ToInt64(elf, (int)ph + 8) : BitConverter.ToUInt32(elf, (int)ph + 4);
-            long size = is64 ? BitConverter.ToInt64(elf, (int)ph + 32) : BitConverter.ToUInt32(elf, (int)ph + 16);
-            if (off < 0 || off + size > elf.Length) return "(unreadable)";
-            return System.Text.Encoding.ASCII.GetString(elf, (int)off, (int)size).TrimEnd('\0');
-        }
-        return null;
     }
 }
