@@ -49,7 +49,15 @@ public static class TarImport
     {
         using var tar = TarCompression.Open(archive);
         using var target = ImportRoot.Open(root);
-        return new Extraction(target, options).Run(new TarReader(tar, leaveOpen: true));
+        var extraction = new Extraction(target, options);
+        var result = extraction.Run(new TarReader(tar, leaveOpen: true));
+        if (!extraction.Stopped)
+            try { TarCompression.ReadToEnd(tar); }
+            catch (Exception e) when (TarCompression.IsBadData(e))
+            {
+                throw new InvalidDataException($"the archive is corrupt: its check at the end failed ({e.Message}), so what was written from it may be damaged", e);
+            }
+        return result;
     }
 
     /// <summary>Extracts the archive file at <paramref name="archivePath"/>.</summary>
@@ -90,6 +98,9 @@ public static class TarImport
         readonly bool chown = geteuid() == 0;   // as tar: only root keeps owners
         long entries, files, dirs, symlinks, hardLinks, bytes;
 
+        /// <summary>A budget ran out: the rest of the archive was left unread.</summary>
+        public bool Stopped { get; private set; }
+
         public ImportResult Run(TarReader reader)
         {
             string? current = null;
@@ -109,11 +120,11 @@ public static class TarImport
                     catch (EntryRefused r)
                     {
                         refused.Add(new RefusedEntry(entry.Name, r.Message));
-                        if (r.StopsImport) break;
+                        if (r.StopsImport) { Stopped = true; break; }
                     }
                 }
             }
-            catch (Exception e) when (IsBadArchive(e))
+            catch (Exception e) when (TarCompression.IsBadData(e))
             {
                 var at = current is null ? "before its first entry" : $"after the header of {current}";
                 throw new InvalidDataException($"the archive is truncated or corrupt {at}: {e.Message}", e);
@@ -151,10 +162,6 @@ public static class TarImport
                     throw new EntryRefused($"entry type {e.EntryType} is not supported (only files, directories, symlinks, hard links, devices and fifos)");
             }
         }
-
-        // What the tar reader and the decompressors throw for bytes that are not what they should be.
-        static bool IsBadArchive(Exception e) => e is InvalidDataException or EndOfStreamException or FormatException
-            or ZstdSharp.ZstdException || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
 
         static string Kind(TarEntryType t) => t switch
         {
