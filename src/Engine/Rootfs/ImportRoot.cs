@@ -14,8 +14,9 @@ internal sealed class EntryRefused(string reason, bool stopsImport = false) : Ex
 /// <summary>
 /// The extraction root, opened once as a directory fd. Every directory below it is reached by
 /// openat2(2) one component at a time with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-/// RESOLVE_NO_MAGICLINKS, so the kernel, not a string check, refuses a walk that would follow a
-/// symlink (planted by the archive or already there) or leave the root; the last component is
+/// RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV, so the kernel, not a string check, refuses a walk
+/// that would follow a symlink (planted by the archive or already there), cross into another
+/// mount or leave the root; the last component is
 /// then made with a *at call that does not follow it either. Directory fds are cached, so a
 /// tarball of many small files costs one openat2 per new directory, not one per file.
 /// Errno becomes an exception here and nowhere else: <see cref="EntryRefused"/> for what is
@@ -23,7 +24,8 @@ internal sealed class EntryRefused(string reason, bool stopsImport = false) : Ex
 /// </summary>
 internal sealed class ImportRoot : IDisposable
 {
-    const ulong Beneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    // NO_XDEV too: a mount inside the root (a bind mount of a running sandbox) leads elsewhere as surely as a symlink.
+    const ulong Beneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
     const int PathDir = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC;
     // Well under the usual 1024-fd soft limit; an archive is mostly depth-first, so a cache
     // emptied when full is refilled by the next few entries.
@@ -66,12 +68,12 @@ internal sealed class ImportRoot : IDisposable
     /// next entry. With <paramref name="create"/>, missing directories are made (0755, as tar
     /// makes the parents an archive does not list); without, a missing one is refused.
     /// </summary>
-    public int Directory(string path, bool create)
+    public int DirectoryFd(string path, bool create)
     {
         if (path.Length == 0) return Fd;
         if (dirs.TryGetValue(path, out var cached)) return cached;
         var slash = path.LastIndexOf('/');
-        var up = Directory(slash < 0 ? "" : path[..slash], create);
+        var up = DirectoryFd(slash < 0 ? "" : path[..slash], create);
         var name = path[(slash + 1)..];
         var fd = Openat2.Open(up, name, PathDir, Beneath);
         if (fd < 0 && Libc.Errno == Errno.ENOENT)
@@ -214,7 +216,7 @@ internal sealed class ImportRoot : IDisposable
             Errno.ENOSPC or EDQUOT or Errno.EROFS or Errno.EIO or Errno.ENOMEM or Errno.EMFILE or Errno.ENFILE
                 or Errno.EBADF or Errno.ENOSYS => new IOException($"import stopped: {detail}"),
             Errno.ELOOP => new EntryRefused($"{path} is a symlink, and the importer never goes through one"),
-            Errno.EXDEV => new EntryRefused($"{path} would resolve outside the root"),
+            Errno.EXDEV => new EntryRefused($"{path} is outside the root or on another mount, and the importer stays on the root's"),
             Errno.ENOTDIR => new EntryRefused($"{path} is not a directory"),
             _ => new EntryRefused(detail),
         };

@@ -24,26 +24,51 @@ internal static class TarCompression
     public static Stream Open(Stream archive)
     {
         var head = Peek(ref archive, owns: false);
-        Stream inner;
         string what;
-        if (head.StartsWith(Gzip)) (inner, what) = (new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true), "gzip");
-        else if (head.StartsWith(Xz)) (inner, what) = (new XZStream(new KeepOpen(archive)), "xz");
-        else if (head.StartsWith(Zstd)) (inner, what) = (new DecompressionStream(archive, leaveOpen: true), "zstd");
+        if (head.StartsWith(Gzip)) what = "gzip";
+        else if (head.StartsWith(Xz)) what = "xz";
+        else if (head.StartsWith(Zstd)) what = "zstd";
         else if (LooksLikeTar(head)) return archive is Prefixed ? archive : new KeepOpen(archive);
         else throw new InvalidDataException(Unknown(head));
 
+        Stream? inner = null;
+        byte[] tarHead;
         try
         {
-            var tarHead = Peek(ref inner, owns: true);
-            if (!LooksLikeTar(tarHead))
-                throw new InvalidDataException($"the {what} stream does not hold a tar archive ({Describe(tarHead)}); {Accepted}");
-            return inner;
+            inner = what switch
+            {
+                "gzip" => new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true),
+                "xz" => new XZStream(new KeepOpen(archive)),   // reads the stream header here
+                _ => new DecompressionStream(archive, leaveOpen: true),
+            };
+            tarHead = Peek(ref inner, owns: true);
         }
-        catch
+        catch (Exception e) when (IsBadData(e))
+        {
+            inner?.Dispose();
+            throw new InvalidDataException($"the {what} stream is corrupt: {e.Message}", e);
+        }
+        if (!LooksLikeTar(tarHead))
         {
             inner.Dispose();
-            throw;
+            throw new InvalidDataException($"the {what} stream does not hold a tar archive ({Describe(tarHead)}); {Accepted}");
         }
+        return inner;
+    }
+
+    /// <summary>What the tar reader and the decompressors throw for bytes that are not what they should be.</summary>
+    public static bool IsBadData(Exception e) => e is InvalidDataException or EndOfStreamException or FormatException
+        or ZstdException || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
+
+    /// <summary>
+    /// Reads what follows the end-of-archive blocks (tar pads to 10 KiB records) to the end of
+    /// the stream, so gzip and zstd check the CRC and checksum in their trailers; a tar reader
+    /// stops before them. Bounded: past <paramref name="limit"/> bytes the rest is left unread.
+    /// </summary>
+    public static void ReadToEnd(Stream tar, int limit = 1 << 20)
+    {
+        var buf = new byte[64 << 10];
+        for (int n, total = 0; total < limit && (n = tar.Read(buf)) > 0;) total += n;
     }
 
     static string Unknown(ReadOnlySpan<byte> head)
@@ -98,21 +123,26 @@ internal static class TarCompression
         return buf;
     }
 
-    /// <summary>A read-only stream: <paramref name="head"/>, then the rest of <paramref name="rest"/> (disposed with it when owned).</summary>
+    /// <summary>
+    /// A read-only stream: <paramref name="head"/>, then the rest of <paramref name="rest"/>
+    /// (disposed with it when owned). Its Position counts the bytes read, which SharpCompress's
+    /// xz reader asks for to find block padding even on a pipe.
+    /// </summary>
     sealed class Prefixed(byte[] head, Stream rest, bool ownsRest) : Stream
     {
-        int at;
+        long read;
 
         public override int Read(Span<byte> buffer)
         {
-            if (at < head.Length)
+            int n;
+            if (read < head.Length)
             {
-                var n = Math.Min(buffer.Length, head.Length - at);
-                head.AsSpan(at, n).CopyTo(buffer);
-                at += n;
-                return n;
+                n = Math.Min(buffer.Length, head.Length - (int)read);
+                head.AsSpan((int)read, n).CopyTo(buffer);
             }
-            return rest.Read(buffer);
+            else n = rest.Read(buffer);
+            read += n;
+            return n;
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -120,7 +150,7 @@ internal static class TarCompression
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Position { get => read; set => throw new NotSupportedException(); }
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();

@@ -49,7 +49,15 @@ public static class TarImport
     {
         using var tar = TarCompression.Open(archive);
         using var target = ImportRoot.Open(root);
-        return new Extraction(target, options).Run(new TarReader(tar, leaveOpen: true));
+        var extraction = new Extraction(target, options);
+        var result = extraction.Run(new TarReader(tar, leaveOpen: true));
+        if (!extraction.Stopped)
+            try { TarCompression.ReadToEnd(tar); }
+            catch (Exception e) when (TarCompression.IsBadData(e))
+            {
+                throw new InvalidDataException($"the archive is corrupt: its check at the end failed ({e.Message}), so what was written from it may be damaged", e);
+            }
+        return result;
     }
 
     /// <summary>Extracts the archive file at <paramref name="archivePath"/>.</summary>
@@ -90,6 +98,9 @@ public static class TarImport
         readonly bool chown = geteuid() == 0;   // as tar: only root keeps owners
         long entries, files, dirs, symlinks, hardLinks, bytes;
 
+        /// <summary>A budget ran out: the rest of the archive was left unread.</summary>
+        public bool Stopped { get; private set; }
+
         public ImportResult Run(TarReader reader)
         {
             string? current = null;
@@ -109,19 +120,18 @@ public static class TarImport
                     catch (EntryRefused r)
                     {
                         refused.Add(new RefusedEntry(entry.Name, r.Message));
-                        if (r.StopsImport) break;
+                        if (r.StopsImport) { Stopped = true; break; }
                     }
                 }
             }
-            catch (Exception e) when (IsBadArchive(e))
+            catch (Exception e) when (TarCompression.IsBadData(e))
             {
+                // As tar: what was written keeps its directories' metadata.
+                try { SetDirectoryMetadata(); } catch (IOException) { }
                 var at = current is null ? "before its first entry" : $"after the header of {current}";
                 throw new InvalidDataException($"the archive is truncated or corrupt {at}: {e.Message}", e);
             }
-            finally
-            {
-                SetDirectoryMetadata();
-            }
+            SetDirectoryMetadata();
             return new ImportResult(files, dirs, symlinks, hardLinks, bytes, refused);
         }
 
@@ -131,30 +141,26 @@ public static class TarImport
             switch (e.EntryType)
             {
                 case TarEntryType.Directory:
-                    Directory(path, e);
+                    MakeDirectory(path, e);
                     return;
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                    File(path, e);
+                    WriteFile(path, e);
                     return;
                 case TarEntryType.SymbolicLink:
-                    Symlink(path, e);
+                    MakeSymlink(path, e);
                     return;
                 case TarEntryType.HardLink:
-                    HardLink(path, e);
+                    MakeHardLink(path, e);
                     return;
                 case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
                     if (!options.AllowDevices)
                         throw new EntryRefused($"it is a {Kind(e.EntryType)}; device nodes and fifos are refused unless AllowDevices is set");
-                    Node(path, e);
+                    MakeNode(path, e);
                     return;
                 default:
                     throw new EntryRefused($"entry type {e.EntryType} is not supported (only files, directories, symlinks, hard links, devices and fifos)");
             }
         }
-
-        // What the tar reader and the decompressors throw for bytes that are not what they should be.
-        static bool IsBadArchive(Exception e) => e is InvalidDataException or EndOfStreamException or FormatException
-            or ZstdSharp.ZstdException || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
 
         static string Kind(TarEntryType t) => t switch
         {
@@ -167,10 +173,10 @@ public static class TarImport
         {
             if (path.Length == 0) throw new EntryRefused("it names the root directory itself, which only a directory entry may");
             var slash = path.LastIndexOf('/');
-            return (root.Directory(slash < 0 ? "" : path[..slash], create), path[(slash + 1)..]);
+            return (root.DirectoryFd(slash < 0 ? "" : path[..slash], create), path[(slash + 1)..]);
         }
 
-        void Directory(string path, TarEntry e)
+        void MakeDirectory(string path, TarEntry e)
         {
             if (path.Length > 0)
             {
@@ -181,7 +187,7 @@ public static class TarImport
             dirs++;
         }
 
-        void File(string path, TarEntry e)
+        void WriteFile(string path, TarEntry e)
         {
             if (bytes + e.Length > options.MaxBytes) throw OverBudget(e.Length);   // refused before a byte is written
             var (dir, name) = Parent(path);
@@ -216,7 +222,7 @@ public static class TarImport
             $"its {size} bytes would take the import past {options.MaxBytes} bytes (MaxBytes); the rest of the archive was not read",
             stopsImport: true);
 
-        void Symlink(string path, TarEntry e)
+        void MakeSymlink(string path, TarEntry e)
         {
             var target = e.LinkName;
             if (target.Length == 0) throw new EntryRefused("the symlink has an empty target");
@@ -227,7 +233,7 @@ public static class TarImport
             symlinks++;
         }
 
-        void HardLink(string path, TarEntry e)
+        void MakeHardLink(string path, TarEntry e)
         {
             // Link names are member names: stripped and checked the same way.
             var target = RelativePath(e.LinkName, out var why)
@@ -246,7 +252,7 @@ public static class TarImport
             hardLinks++;
         }
 
-        void Node(string path, TarEntry e)
+        void MakeNode(string path, TarEntry e)
         {
             var (major, minor) = e is PosixTarEntry p ? (p.DeviceMajor, p.DeviceMinor) : (0, 0);
             var type = e.EntryType switch

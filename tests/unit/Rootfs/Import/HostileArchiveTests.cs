@@ -169,6 +169,28 @@ public sealed class HostileArchiveTests : IDisposable
     }
 
     [Fact]
+    public void Nothing_is_written_into_a_mount_inside_the_root()
+    {
+        var mnt = Directory.CreateDirectory(InRoot("mnt")).FullName;
+        var (code, _, err) = Tools.Run("mount", ["-t", "tmpfs", "-o", "size=1m", "pg-import-test", mnt]);
+        Assert.True(code == 0, $"mount: {err}");
+        try
+        {
+            var r = Import(Tar(w => w.Write(Dir("mnt/", 0x1c0), File("mnt/x"), Dir("mnt/d/"), File("mnt"))));
+
+            Refused(r, "mnt/x", "mnt is outside the root or on another mount");
+            Refused(r, "mnt/d/", "mnt is outside the root or on another mount");
+            Refused(r, "mnt", "EBUSY");
+            Assert.Empty(Directory.GetFileSystemEntries(mnt));
+            Assert.Equal(0x3ff, Tree.Stat(mnt, "mnt")!.Mode);   // tmpfs's root keeps its 1777: the directory entry did not reach it
+        }
+        finally
+        {
+            Tools.Run("umount", [mnt]);
+        }
+    }
+
+    [Fact]
     public void Device_nodes_and_fifos_are_refused_unless_allowed()
     {
         static TarEntry Node(TarEntryType type, string name, int major = 0, int minor = 0)
