@@ -65,8 +65,9 @@ internal sealed class ImportRoot : IDisposable
 
     /// <summary>
     /// An O_PATH fd for the directory <paramref name="path"/> ("" is the root), valid until the
-    /// next entry. With <paramref name="create"/>, missing directories are made (0755, as tar
-    /// makes the parents an archive does not list); without, a missing one is refused.
+    /// next entry. With <paramref name="create"/>, missing directories are made, as tar makes the
+    /// parents an archive does not list (0755 less the umask; tar's 0777 less the umask is the
+    /// same under the usual 022, and this is never world-writable); without, a missing one is refused.
     /// </summary>
     public int DirectoryFd(string path, bool create)
     {

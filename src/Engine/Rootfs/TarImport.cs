@@ -49,8 +49,9 @@ public static class TarImport
     {
         using var tar = TarCompression.Open(archive);
         using var target = ImportRoot.Open(root);
+        using var reader = new TarReader(tar, leaveOpen: true);
         var extraction = new Extraction(target, options);
-        var result = extraction.Run(new TarReader(tar, leaveOpen: true));
+        var result = extraction.Run(reader);
         if (!extraction.Stopped)
             try { TarCompression.ReadToEnd(tar); }
             catch (Exception e) when (TarCompression.IsBadData(e))
