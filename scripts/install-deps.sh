@@ -13,8 +13,7 @@ command -v bc >/dev/null || need+=(bc)
 command -v npm >/dev/null || need+=(nodejs npm)          # the web build installs xterm.js and SignalR's client from npm
 command -v strace >/dev/null || need+=(strace)        # the workshop's tools
 command -v ip >/dev/null || need+=(iproute2)
-command -v xz >/dev/null || need+=(xz-utils)          # the importer's tests compress with the real tools
-command -v zstd >/dev/null || need+=(zstd)
+[ -x /usr/sbin/debootstrap ] || need+=(debootstrap)  # "Debian, minimal" roots (from deb.debian.org, cached)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

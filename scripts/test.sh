@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # Chromium for the end-to-end tests; dockerd (the Docker tests start one of their own, vfs
-# storage, no network); xz and zstd to make the compressed archives the importer reads.
+# storage, no network); xz and zstd: the importer's tests compress with the real tools.
 test_need=()
 command -v chromium >/dev/null || test_need+=(chromium)
 [ -x /usr/sbin/dockerd ] || test_need+=(docker.io)

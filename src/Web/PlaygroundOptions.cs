@@ -5,9 +5,7 @@ public sealed record PlaygroundOptions
 {
     /// <summary>Where Playground keeps its state (rootfs store, later the database and recordings).</summary>
     public string DataDirectory { get; set; } = "/var/lib/playground";
-    /// <summary>Directory whose subdirectories are the root filesystems people can pick; default DataDirectory/rootfs.</summary>
-    public string? RootfsDirectory { get; set; }
-    /// <summary>Make a busybox root (Debian's busybox-static) there at start if it is missing.</summary>
+    /// <summary>Give each person a busybox root (Debian's busybox-static) when they first come.</summary>
     public bool CreateBusyboxRootfs { get; set; } = true;
     /// <summary>Sandboxes one person may have running at once.</summary>
     public int MaxSandboxesPerPerson { get; set; } = 8;
@@ -30,7 +28,14 @@ public sealed record PlaygroundOptions
     /// <summary>...and an ended one is forgotten after this long unwatched.</summary>
     public int EndedSandboxMinutes { get; set; } = 30;
 
-    public string RootfsStore => RootfsDirectory ?? Path.Combine(DataDirectory, "rootfs");
+    /// <summary>Root filesystems one person may keep.</summary>
+    public int MaxRootfsPerPerson { get; set; } = 20;
+    /// <summary>Budget of one tarball or image import: bytes written (after decompression)...</summary>
+    public long ImportMaxBytes { get; set; } = 4L << 30;
+    /// <summary>...and entries (files, directories, links).</summary>
+    public long ImportMaxEntries { get; set; } = 500_000;
+    /// <summary>The Docker engine for "from a Docker image": unix:///path or tcp://host:port; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</summary>
+    public string? DockerHost { get; set; }
 
     /// <summary>Each setting that makes no sense, named as in appsettings.json with what is accepted.</summary>
     public IEnumerable<string> Problems()
@@ -45,6 +50,11 @@ public sealed record PlaygroundOptions
         if (MaxMemoryBytes < 4 << 20) yield return "Playground:MaxMemoryBytes: at least 4194304 (4 MiB)";
         if (MaxPids < 2) yield return "Playground:MaxPids: at least 2";
         if (MaxCpus is <= 0 or double.NaN) yield return "Playground:MaxCpus: more than 0";
+        if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
+        if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";
+        if (ImportMaxEntries < 100) yield return "Playground:ImportMaxEntries: at least 100";
+        if (DockerHost is { Length: > 0 } h && !(Uri.TryCreate(h, UriKind.Absolute, out var u) && u.Scheme is "unix" or "tcp"))
+            yield return "Playground:DockerHost: unix:///path/to/docker.sock or tcp://host:port";
         if (IdleSandboxMinutes < 1 || EndedSandboxMinutes < 1) yield return "Playground:IdleSandboxMinutes and EndedSandboxMinutes: at least 1";
     }
 }

@@ -19,6 +19,7 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(_ => new SandboxEngine());
 builder.Services.AddSingleton<People>();
 builder.Services.AddSingleton<SandboxHost>();
+builder.Services.AddSingleton<Playground.Web.Rootfs.RootfsStore>();
 
 builder.Services.AddVisitors();
 builder.Services.AddAuthorization();
@@ -35,6 +36,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapHub<TerminalHub>(TerminalHub.Path);
+app.MapGet("/rootfs/{name}/download", Playground.Web.Rootfs.RootfsDownload.Handle).RequireAuthorization();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Lifetime.ApplicationStopping.Register(() =>
 {

@@ -20,6 +20,8 @@ internal static unsafe partial class Openat2
     public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
     /// <summary>No symlink anywhere in the path, the last component included (ELOOP).</summary>
     public const ulong RESOLVE_NO_SYMLINKS = 0x04;
+    /// <summary>Resolve as if dirfd were "/" (chroot semantics): absolute links and ".." never climb above it.</summary>
+    public const ulong RESOLVE_IN_ROOT = 0x10;
     /// <summary>Every step of the walk stays beneath dirfd: ".." at the top, absolute paths and links out fail (EXDEV).</summary>
     public const ulong RESOLVE_BENEATH = 0x08;
 

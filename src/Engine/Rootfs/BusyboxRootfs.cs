@@ -38,13 +38,7 @@ public static class BusyboxRootfs
                 "inside a root without that loader and its libraries; use a static build (Debian: busybox-static)");
 
         dir = Path.GetFullPath(dir);
-        Directory.CreateDirectory(dir);
-        foreach (var (path, mode) in Directories)
-        {
-            var full = Path.Combine(dir, path);
-            Directory.CreateDirectory(full);
-            File.SetUnixFileMode(full, mode); // CreateDirectory applies the umask; set the mode we mean.
-        }
+        CreateDirectories(dir);
 
         CopyBinary(busybox, Path.Combine(dir, "bin", "busybox"));
         foreach (var applet in Applets(busybox))
@@ -59,6 +53,18 @@ public static class BusyboxRootfs
             "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
         WriteIfChanged(Path.Combine(dir, "etc", "group"), "root:x:0:\nnobody:x:65534:\n");
         WriteIfChanged(Path.Combine(dir, "etc", "hostname"), "playground\n");
+    }
+
+    /// <summary>The directories a Linux program expects (bin, dev, etc, proc, sys, tmp, usr…), with Debian's modes.</summary>
+    public static void CreateDirectories(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        foreach (var (path, mode) in Directories)
+        {
+            var full = Path.Combine(dir, path);
+            Directory.CreateDirectory(full);
+            File.SetUnixFileMode(full, mode); // CreateDirectory applies the umask; set the mode we mean.
+        }
     }
 
     /// <summary>The applet names busybox was built with, except "busybox" itself (the real file).</summary>

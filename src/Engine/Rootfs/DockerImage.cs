@@ -46,8 +46,25 @@ public static class DockerImage
         {
             progress?.Invoke($"exporting container {ShortId(container.ID)}");
             await using var tar = await client.Containers.ExportContainerAsync(container.ID, cancel);
-            // The engine's response stream reads only asynchronously; extractors read synchronously.
-            return await Task.Run(() => extract(new BlockingReads(tar)), cancel);
+            // The engine's response stream reads only asynchronously, and only in whole copies
+            // (Docker.DotNet's chunked stream fails some small reads); the extractor reads
+            // synchronously, in any size. A pipe between them, filled by CopyToAsync.
+            var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
+            var fill = Task.Run(async () =>
+            {
+                try { await tar.CopyToAsync(pipe.Writer.AsStream(leaveOpen: true), 1 << 16, cancel); await pipe.Writer.CompleteAsync(); }
+                catch (Exception e) { await pipe.Writer.CompleteAsync(e); }
+            }, cancel);
+            try
+            {
+                await using var reader = pipe.Reader.AsStream();
+                return await Task.Run(() => extract(reader), cancel);
+            }
+            finally
+            {
+                await pipe.Reader.CompleteAsync(); // an extractor that stopped early stops the copy too
+                try { await fill; } catch (Exception) { }
+            }
         }
         finally
         {
@@ -121,22 +138,6 @@ public static class DockerImage
         var slash = image.LastIndexOf('/');
         var colon = image.LastIndexOf(':');
         return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
-    }
-
-    /// <summary>A read-only stream whose reads wait for an async-only stream's (on a pool thread, off any request).</summary>
-    sealed class BlockingReads(Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => inner.ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancel = default) => inner.ReadAsync(buffer, cancel);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     static string ShortId(string id) => (id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..] : id) is var s && s.Length > 12 ? s[..12] : id;

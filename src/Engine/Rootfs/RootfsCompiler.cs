@@ -17,51 +17,63 @@ public static class RootfsCompiler
     const UnixFileMode Rwx755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
+    /// <param name="runAs">Run gcc as this uid and gid (setpriv) rather than as the caller: the source is someone else's
+    /// (<c>#include "/etc/shadow"</c> must fail as it would for them). The source must be readable by them.</param>
     /// <exception cref="DirectoryNotFoundException">the rootfs does not exist</exception>
     /// <exception cref="FileNotFoundException">the source does not exist</exception>
     /// <exception cref="ArgumentException">the output is not an absolute path to a file</exception>
-    public static CompileResult Compile(string rootfs, string sourcePath, bool isStatic, string output = "/hello")
+    public static CompileResult Compile(string rootfs, string sourcePath, bool isStatic, string output = "/hello", (uint Uid, uint Gid)? runAs = null)
     {
-        var view = new RootView(rootfs);
-        if (!Directory.Exists(view.Root)) throw new DirectoryNotFoundException($"rootfs: {rootfs} is not a directory");
+        if (!Directory.Exists(rootfs)) throw new DirectoryNotFoundException($"rootfs: {rootfs} is not a directory");
         if (!File.Exists(sourcePath)) throw new FileNotFoundException($"source: {sourcePath} does not exist", sourcePath);
-        if (!output.StartsWith('/') || output.EndsWith('/'))
+        if (!output.StartsWith('/') || output.EndsWith('/') || output.Split('/').Any(p => p is "." or ".."))
             throw new ArgumentException($"output: {output} must be an absolute path to a file inside the rootfs, e.g. /hello", nameof(output));
-
         output = RootView.Normalize(output);
-        // Follow the rootfs's own symlinks inside it (e.g. /bin -> usr/bin), never out of it.
-        var host = view.Resolve(output) ?? throw new IOException($"output: {output} goes through a symlink loop in the rootfs");
-        Directory.CreateDirectory(Path.GetDirectoryName(host)!);
-        // gcc writes a temporary name that is renamed over the old program: one still running keeps its copy (no ETXTBSY).
-        var tmp = $"{host}.playground-{Environment.ProcessId}.tmp";
 
-        var psi = new ProcessStartInfo("gcc") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        if (isStatic) psi.ArgumentList.Add("-static");
-        foreach (var a in new[] { "-o", tmp, Path.GetFullPath(sourcePath) }) psi.ArgumentList.Add(a);
-        string diagnostics;
-        int exit;
+        // gcc writes into a directory of its own, outside the rootfs; the program is then copied in
+        // through the kernel's chroot-style resolution (RootWriter), so no link in the rootfs can
+        // lead the write out of it.
+        var work = Directory.CreateTempSubdirectory("playground-gcc-").FullName;
         try
         {
-            using var gcc = Process.Start(psi)!;
-            var stdout = gcc.StandardOutput.ReadToEndAsync();
-            diagnostics = gcc.StandardError.ReadToEnd();
-            stdout.Wait();
-            gcc.WaitForExit();
-            exit = gcc.ExitCode;
-        }
-        catch (Win32Exception e)
-        {
-            return new CompileResult(false, output, $"gcc could not be started ({e.Message}); install it (Debian: apt-get install gcc libc6-dev)");
-        }
+            var built = Path.Combine(work, "program");
+            if (runAs is { } id) Chown(work, id);
+            var psi = new ProcessStartInfo(runAs is null ? "gcc" : "setpriv") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            if (runAs is { } who)
+                foreach (var a in new[] { $"--reuid={who.Uid}", $"--regid={who.Gid}", "--clear-groups", "--no-new-privs", "--", "gcc" }) psi.ArgumentList.Add(a);
+            if (isStatic) psi.ArgumentList.Add("-static");
+            foreach (var a in new[] { "-o", built, Path.GetFullPath(sourcePath) }) psi.ArgumentList.Add(a);
+            string diagnostics;
+            int exit;
+            try
+            {
+                using var gcc = Process.Start(psi)!;
+                var stdout = gcc.StandardOutput.ReadToEndAsync();
+                diagnostics = gcc.StandardError.ReadToEnd();
+                stdout.Wait();
+                gcc.WaitForExit();
+                exit = gcc.ExitCode;
+            }
+            catch (Win32Exception e)
+            {
+                return new CompileResult(false, output, $"gcc could not be started ({e.Message}); install it (Debian: apt-get install gcc libc6-dev)");
+            }
+            if (exit != 0 || !File.Exists(built))
+                return new CompileResult(false, output, diagnostics.Length > 0 ? diagnostics : $"gcc exited with status {exit}");
 
-        if (exit != 0 || !File.Exists(tmp))
-        {
-            File.Delete(tmp);
-            return new CompileResult(false, output, diagnostics.Length > 0 ? diagnostics : $"gcc exited with status {exit}");
+            // The sandbox's root is an unprivileged uid on the host: others must be able to run it.
+            File.SetUnixFileMode(built, Rwx755);
+            using var writer = new RootWriter(rootfs);
+            writer.MakeDirectories(output[..output.LastIndexOf('/')]);
+            writer.CopyFile(built, output);
+            return new CompileResult(true, output, diagnostics);
         }
-        // The sandbox's root is an unprivileged uid on the host: others must be able to run it.
-        File.SetUnixFileMode(tmp, Rwx755);
-        File.Move(tmp, host, overwrite: true);
-        return new CompileResult(true, output, diagnostics);
+        finally { Directory.Delete(work, recursive: true); }
+    }
+
+    static void Chown(string path, (uint Uid, uint Gid) id)
+    {
+        if (Interop.FileAt.fchownat(-100 /* AT_FDCWD */, path, (int)id.Uid, (int)id.Gid, 0) < 0)
+            throw new IOException($"{path}: chown failed: {Interop.Errno.Describe(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
     }
 }

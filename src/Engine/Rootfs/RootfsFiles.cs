@@ -29,10 +29,13 @@ public static class RootfsFiles
         var target = new RootView(rootfs);
         var source = new RootView(sourceRoot);
         var written = new List<string>();
+        // Every write goes through the kernel's chroot-style resolution: a link the rootfs's owner
+        // swaps in meanwhile cannot lead the copy out of the rootfs.
+        using var writer = new RootWriter(rootfs);
         foreach (var path in paths)
         {
             if (!path.StartsWith('/')) throw new ArgumentException($"{path}: not an absolute path", nameof(paths));
-            Copy(target, source, RootView.Normalize(path), written);
+            Copy(target, writer, source, RootView.Normalize(path), written);
         }
         return written;
     }
@@ -44,7 +47,7 @@ public static class RootfsFiles
     /// means on the source. Where the rootfs's own links lead somewhere the source has nothing,
     /// plain directories are made, so the path still ends at the file inside the rootfs.
     /// </summary>
-    static void Copy(RootView target, RootView source, string path, List<string> written)
+    static void Copy(RootView target, RootWriter writer, RootView source, string path, List<string> written)
     {
         var file = source.Resolve(path);
         if (file is null || !File.Exists(file))
@@ -62,22 +65,19 @@ public static class RootfsFiles
 
             var inRoot = "/" + string.Join('/', resolved.Append(part));
             bool last = pending.Count == 0;
-            var here = target.Host(inRoot); // its parents are resolved: only this component can be a link
-            string? link = LinkTarget(here);
-            if (link is null && !Path.Exists(here))
+            // Its parents are resolved: only this component can be a link.
+            string? link = writer.LinkTarget(inRoot);
+            if (link is null && !writer.Kind(inRoot).Exists)
             {
                 var there = SourceEntry(source, resolved, part);
                 link = there is null ? null : LinkTarget(there);
                 if (link is not null)
                 {
-                    File.CreateSymbolicLink(here, link);
+                    writer.MakeSymlink(inRoot, link);
                     written.Add(inRoot);
                 }
                 else if (!last)
-                {
-                    Directory.CreateDirectory(here);
-                    File.SetUnixFileMode(here, there is not null && Directory.Exists(there) ? File.GetUnixFileMode(there) : Rwx755);
-                }
+                    writer.MakeDirectory(inRoot, there is not null && Directory.Exists(there) ? File.GetUnixFileMode(there) : Rwx755);
             }
 
             if (link is not null)
@@ -90,7 +90,7 @@ public static class RootfsFiles
                 continue;
             }
             resolved.Add(part);
-            if (last && CopyFile(file, here)) written.Add(inRoot);
+            if (last && writer.CopyFile(file, inRoot)) written.Add(inRoot);
         }
     }
 
@@ -108,39 +108,5 @@ public static class RootfsFiles
         try { return new FileInfo(path).LinkTarget; }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
-    }
-
-    /// <summary>
-    /// Copies through a temporary name and a rename, so a program running from the old copy does
-    /// not make it fail with ETXTBSY; keeps the mode and the modification time. False when the
-    /// file there already has the same contents.
-    /// </summary>
-    static bool CopyFile(string from, string to)
-    {
-        if (Directory.Exists(to)) throw new IOException($"{to}: a directory is in the way of a file");
-        if (File.Exists(to) && SameContents(from, to)) return false;
-        var tmp = $"{to}.playground-{Environment.ProcessId}.tmp";
-        File.Copy(from, tmp, overwrite: true);
-        File.SetUnixFileMode(tmp, File.GetUnixFileMode(from));
-        File.SetLastWriteTimeUtc(tmp, File.GetLastWriteTimeUtc(from));
-        File.Move(tmp, to, overwrite: true);
-        return true;
-    }
-
-    static bool SameContents(string a, string b)
-    {
-        var fa = new FileInfo(a);
-        var fb = new FileInfo(b);
-        if (fa.Length != fb.Length) return false;
-        using var sa = fa.OpenRead();
-        using var sb = fb.OpenRead();
-        var ba = new byte[81920];
-        var bb = new byte[81920];
-        int n;
-        while ((n = sa.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false)) > 0)
-        {
-            if (sb.ReadAtLeast(bb, n, throwOnEndOfStream: false) != n || !ba.AsSpan(0, n).SequenceEqual(bb.AsSpan(0, n))) return false;
-        }
-        return true;
     }
 }

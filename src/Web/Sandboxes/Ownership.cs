@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Playground.Web.Sandboxes;
 
-internal static partial class Ownership
+internal static unsafe partial class Ownership
 {
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int lchown(string path, uint uid, uint gid);
@@ -17,6 +17,65 @@ internal static partial class Ownership
         if (p == 0) return null;
         try { return Marshal.PtrToStringUTF8(p); }
         finally { Marshal.FreeHGlobal(p); }
+    }
+
+    /// <summary>chown -h of one path.</summary>
+    public static void Chown(string path, uint uid, uint gid)
+    {
+        if (lchown(path, uid, gid) < 0) throw new IOException($"lchown {path}: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>
+    /// Every entry of the tree owned by the host's uid 0 (or gid 0) goes to <paramref name="id"/>
+    /// (that uid or gid); others keep theirs. Symlinks themselves, never their targets.
+    /// </summary>
+    public static void ChownRootOwned(string root, uint id)
+    {
+        Fix(new DirectoryInfo(root));
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions
+                 { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
+            Fix(entry);
+
+        void Fix(FileSystemInfo entry)
+        {
+            var st = Stat(entry.FullName);
+            if (st.Uid != 0 && st.Gid != 0) return;
+            if (lchown(entry.FullName, st.Uid == 0 ? id : st.Uid, st.Gid == 0 ? id : st.Gid) < 0)
+                throw new IOException($"lchown {entry.FullName}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>
+    /// A tree made with host ids (a debootstrap as root) moved into a person's range: id N
+    /// becomes <paramref name="offset"/> + N (ids beyond the range become its nobody, 65534).
+    /// </summary>
+    public static void ShiftIds(string root, uint offset, uint count)
+    {
+        Shift(root);
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions
+                 { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
+            Shift(entry.FullName);
+
+        void Shift(string path)
+        {
+            var (uid, gid) = Stat(path);
+            uint Map(uint id) => offset + (id < count ? id : 65534);
+            if (lchown(path, Map(uid), Map(gid)) < 0) throw new IOException($"lchown {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
+
+    /// <summary>lstat's owner: statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW); uid and gid sit at bytes 20 and 24 of struct statx.</summary>
+    static unsafe (uint Uid, uint Gid) Stat(string path)
+    {
+        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
+        const uint StatxUid = 0x8, StatxGid = 0x10;
+        var buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxUid | StatxGid, buf) < 0)
+            throw new IOException($"statx {path}: errno {Marshal.GetLastPInvokeError()}");
+        return (*(uint*)(buf + 20), *(uint*)(buf + 24));
     }
 
     /// <summary>chown -hR: every entry of the tree, symlinks themselves (never their targets).</summary>

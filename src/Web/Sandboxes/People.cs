@@ -53,21 +53,27 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
 
     public static bool IsValidId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
 
-    /// <summary>Their directory and a busybox root in it, owned by their sandbox's root.</summary>
+    /// <summary>
+    /// Their directory, and the first time a busybox root in it, owned by their sandbox's root
+    /// (once: a person who deletes it does not get it back behind their back).
+    /// </summary>
     Person Ready(Person p)
     {
-        var busybox = Path.Combine(p.RootfsStore, "busybox");
-        if (options.CreateBusyboxRootfs && !Directory.Exists(busybox))
+        if (!options.CreateBusyboxRootfs || Directory.Exists(p.RootfsStore)) return p;
+        lock (_lock) // a second request of a newcomer waits for their first root
         {
-            Directory.CreateDirectory(p.RootfsStore);
-            // the sandbox's root (uid OutsideId on the host) must be able to reach its rootfs
-            File.SetUnixFileMode(p.Dir, (UnixFileMode)0x1ed);
-            File.SetUnixFileMode(p.RootfsStore, (UnixFileMode)0x1ed);
-            var tmp = busybox + ".new";
+            if (Directory.Exists(p.RootfsStore)) return p;
+            var tmp = Path.Combine(options.DataDirectory, "people", $".new-busybox-{p.Id}");
             if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-            BusyboxRootfs.Create(tmp);
-            Ownership.ChownTree(tmp, p.OutsideId, p.OutsideId);
-            Directory.Move(tmp, busybox);
+            // the sandbox's root (uid OutsideId on the host) must be able to reach its rootfs
+            Directory.CreateDirectory(Path.Combine(tmp, "rootfs"));
+            Directory.CreateDirectory(p.Dir);
+            File.SetUnixFileMode(p.Dir, (UnixFileMode)0x1ed);
+            File.SetUnixFileMode(Path.Combine(tmp, "rootfs"), (UnixFileMode)0x1ed);
+            BusyboxRootfs.Create(Path.Combine(tmp, "rootfs", "busybox"));
+            Ownership.ChownTree(Path.Combine(tmp, "rootfs", "busybox"), p.OutsideId, p.OutsideId);
+            Directory.Move(Path.Combine(tmp, "rootfs"), p.RootfsStore);
+            Directory.Delete(tmp);
         }
         return p;
     }
@@ -81,6 +87,14 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
     }
 
     static ConcurrentDictionary<string, Person> Load(PlaygroundOptions options, ILogger log)
+    {
+        var people = LoadTable(options, log);
+        // What a crash left half made: root filesystems being built or deleted.
+        foreach (var p in people.Values) Rootfs.RootfsStore.SweepWorkDirectories(p.RootfsStore);
+        return people;
+    }
+
+    static ConcurrentDictionary<string, Person> LoadTable(PlaygroundOptions options, ILogger log)
     {
         var path = Path.Combine(options.DataDirectory, "people.json");
         var result = new ConcurrentDictionary<string, Person>();

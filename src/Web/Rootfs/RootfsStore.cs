@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Playground.Engine.Rootfs;
+using Playground.Web.Sandboxes;
+
+namespace Playground.Web.Rootfs;
+
+public sealed record RootfsInfo(string Name, string Path, DateTime Modified);
+
+/// <summary>
+/// A person's root filesystems: DataDirectory/people/ID/rootfs/NAME, each owned by the person's
+/// id range (their sandbox's root is its owner, so a sandbox can change its own root and nobody
+/// else's). A new one is built in a hidden directory beside the others and renamed into place
+/// only when it is complete: a failed build leaves nothing behind. Names are checked, never
+/// joined raw: NAME is 1 to 64 of a-z 0-9 . _ - and starts with a letter or digit.
+/// </summary>
+public sealed partial class RootfsStore(People people, PlaygroundOptions options)
+{
+    const string WorkPrefix = ".new-";
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    private static partial Regex ValidName();
+
+    /// <summary>What is wrong with a name for a root filesystem, or null.</summary>
+    public static string? NameProblem(string? name) =>
+        string.IsNullOrEmpty(name) ? "name: give one (e.g. toy)"
+        : !ValidName().IsMatch(name) ? $"name: '{name}' is not accepted; use 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit"
+        : null;
+
+    public IReadOnlyList<RootfsInfo> List(string owner)
+    {
+        var store = people.Get(owner).RootfsStore;
+        if (!Directory.Exists(store)) return [];
+        return new DirectoryInfo(store).EnumerateDirectories()
+            .Where(d => ValidName().IsMatch(d.Name) && d.LinkTarget is null)
+            .OrderBy(d => d.Name, StringComparer.Ordinal)
+            .Select(d => new RootfsInfo(d.Name, d.FullName, d.LastWriteTimeUtc))
+            .ToList();
+    }
+
+    /// <summary>The directory of an existing root filesystem of this person.</summary>
+    public string PathOf(string owner, string name)
+    {
+        if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
+        var dir = Path.Combine(people.Get(owner).RootfsStore, name);
+        if (!Directory.Exists(dir) || new DirectoryInfo(dir).LinkTarget is not null)
+            throw new ArgumentException($"name: there is no root filesystem called '{name}'");
+        return dir;
+    }
+
+    public Person PersonOf(string owner) => people.Get(owner);
+
+    /// <summary>An empty root, with the usual directories (bin, dev, etc, proc, sys, tmp, usr…) if asked.</summary>
+    public Task CreateEmptyAsync(string owner, string name, bool standardDirectories) =>
+        CreateAsync(owner, name, (dir, _) =>
+        {
+            if (standardDirectories) BusyboxRootfs.CreateDirectories(dir);
+            return true;
+        }, chown: true);
+
+    public Task CreateBusyboxAsync(string owner, string name) =>
+        CreateAsync(owner, name, (dir, _) => { BusyboxRootfs.Create(dir); return true; }, chown: true);
+
+    /// <summary>A tarball (tar, gz, xz, zst), extracted safely; the archive's ids 0-65535 become the person's range.</summary>
+    public Task<ImportResult> ImportAsync(string owner, string name, Stream archive) =>
+        CreateAsync(owner, name, (dir, person) => TarImport.Extract(archive, dir, ImportOptions(person)), chown: false);
+
+    /// <summary>The largest tarball a person may upload (compressed or not).</summary>
+    public long UploadLimit => options.ImportMaxBytes;
+
+    /// <summary>
+    /// An uploaded tarball: spooled to a file beside the person's roots (the upload reads
+    /// asynchronously and must not sit in memory), imported from there, then removed.
+    /// </summary>
+    public async Task<ImportResult> ImportUploadAsync(string owner, string name, Stream upload, CancellationToken cancel = default)
+    {
+        if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
+        var person = people.Get(owner);
+        Directory.CreateDirectory(person.RootfsStore);
+        var spool = Path.Combine(person.RootfsStore, WorkPrefix + "upload-" + Guid.NewGuid().ToString("n"));
+        try
+        {
+            await using (var file = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
+                await upload.CopyToAsync(file, 1 << 20, cancel);
+            await using var archive = new FileStream(spool, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            return await ImportAsync(owner, name, archive);
+        }
+        finally { File.Delete(spool); }
+    }
+
+    /// <summary>A Docker image's filesystem (docker create + export), extracted as a tarball is.</summary>
+    public Task<ImportResult> FromImageAsync(string owner, string name, string image, Action<string>? progress, CancellationToken cancel = default) =>
+        CreateAsync(owner, name, (dir, person) =>
+            DockerImage.ExportAsync(image, s => TarImport.Extract(s, dir, ImportOptions(person)), options.DockerHost, pull: true, progress, cancel)
+                .GetAwaiter().GetResult(), chown: false);
+
+    /// <summary>Debian's minimal base (debootstrap, cached per suite in DataDirectory/cache), ids moved into the person's range.</summary>
+    public Task CreateDebianAsync(string owner, string name, Action<string>? progress) =>
+        CreateAsync(owner, name, (dir, person) =>
+        {
+            lock (DebianCacheLock) // one debootstrap at a time fills the cache; the others then copy it
+                DebianRootfs.Create(dir, Path.Combine(options.DataDirectory, "cache"), progress: progress);
+            Ownership.ShiftIds(dir, person.OutsideId, Person.IdsPerPerson);
+            return true;
+        }, chown: false);
+
+    static readonly object DebianCacheLock = new();
+
+    /// <summary>Why a Debian root cannot be made on this server, or null.</summary>
+    public static string? DebianUnavailable => DebianRootfs.Unavailable();
+
+    public void Delete(string owner, string name)
+    {
+        var dir = PathOf(owner, name);
+        // Out of sight first (a rename is atomic), then removed; a crash in between leaves a work dir, swept later.
+        var trash = Path.Combine(Path.GetDirectoryName(dir)!, WorkPrefix + "deleted-" + Guid.NewGuid().ToString("n"));
+        Directory.Move(dir, trash);
+        Directory.Delete(trash, recursive: true);
+    }
+
+    public void Rename(string owner, string name, string newName)
+    {
+        var dir = PathOf(owner, name);
+        if (NameProblem(newName) is { } problem) throw new ArgumentException(problem.Replace("name:", "new name:"));
+        var target = Path.Combine(Path.GetDirectoryName(dir)!, newName);
+        if (Directory.Exists(target) || File.Exists(target)) throw new ArgumentException($"new name: '{newName}' is taken");
+        Directory.Move(dir, target);
+    }
+
+    /// <summary>A copy with everything as it is (cp -a: modes, owners, links, times).</summary>
+    public Task DuplicateAsync(string owner, string name, string copyName)
+    {
+        var source = PathOf(owner, name);
+        return CreateAsync(owner, copyName, (dir, _) =>
+        {
+            Directory.Delete(dir);
+            Run("cp", "-a", "--reflink=auto", "--", source, dir);
+            return true;
+        }, chown: false);
+    }
+
+    /// <summary>What keeps each ELF file of the root from running: its missing interpreter and libraries.</summary>
+    public Task<IReadOnlyList<DoctorFinding>> ExamineAsync(string owner, string name)
+    {
+        var dir = PathOf(owner, name);
+        return Task.Run(() => RootfsDoctor.Examine(dir));
+    }
+
+    /// <summary>Copies what the Doctor found missing from the server's own libraries; returns what was copied.</summary>
+    public Task<IReadOnlyList<string>> FixAsync(string owner, string name) => Edit(owner, name, dir => RootfsDoctor.Fix(dir));
+
+    /// <summary>
+    /// A program of the server (a world-readable ELF executable under /usr, /bin, /sbin or /lib)
+    /// with its interpreter and libraries, at the same paths in the root; returns its tree.
+    /// </summary>
+    public Task<string> AddProgramAsync(string owner, string name, string program) => Edit(owner, name, dir =>
+    {
+        var problem = ProgramProblem(program);
+        if (problem is not null) throw new ArgumentException(problem);
+        var closure = ElfClosure.Of(program);
+        if (closure.Missing.Count > 0)
+            throw new InvalidOperationException($"program: {program} needs {string.Join(", ", closure.Missing)}, which this server does not have either");
+        RootfsFiles.CopyInto(dir, closure.Files);
+        return ElfClosure.Render(closure.Tree);
+    });
+
+    /// <summary>Why a host path may not be added as a program, or null.</summary>
+    public static string? ProgramProblem(string program)
+    {
+        if (!Path.IsPathRooted(program)) return $"program: give an absolute path on the server, like /usr/bin/ls (not '{program}')";
+        var full = Path.GetFullPath(program);
+        if (!new[] { "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/" }.Any(full.StartsWith))
+            return $"program: {program} is not under /usr, /bin, /sbin or /lib; only the server's installed programs can be added";
+        var real = Ownership.RealPath(full);
+        if (real is null || !File.Exists(real)) return $"program: {program} does not exist on this server";
+        if ((File.GetUnixFileMode(real) & UnixFileMode.OtherRead) == 0) return $"program: {program} is not readable by everyone on this server";
+        if (ElfFile.TryRead(real) is null) return $"program: {program} is not an ELF program (a script? add its interpreter instead)";
+        return null;
+    }
+
+    /// <summary>
+    /// Compiles C source into the root with the server's gcc, run as the person's own root id
+    /// (never as the server's root: the source is theirs, #include "/etc/shadow" included).
+    /// </summary>
+    public async Task<CompileResult> CompileAsync(string owner, string name, string source, bool isStatic, string output)
+    {
+        var person = people.Get(owner);
+        var work = Path.Combine(person.RootfsStore, WorkPrefix + "compile-" + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(work);
+        try
+        {
+            var file = Path.Combine(work, "program.c");
+            await File.WriteAllTextAsync(file, source);
+            Ownership.ChownTree(work, person.OutsideId, person.OutsideId);
+            return await Edit(owner, name, dir => RootfsCompiler.Compile(dir, file, isStatic, output, runAs: (person.OutsideId, person.OutsideId)));
+        }
+        finally { Directory.Delete(work, recursive: true); }
+    }
+
+    /// <summary>
+    /// Runs a change to an existing root, then gives the person's root id whatever the server's
+    /// root made in it (copied libraries, their directories): files of the host's uid 0 or gid 0
+    /// have no business in a person's root.
+    /// </summary>
+    async Task<T> Edit<T>(string owner, string name, Func<string, T> change)
+    {
+        var dir = PathOf(owner, name);
+        var person = people.Get(owner);
+        try { return await Task.Run(() => change(dir)); }
+        finally { await Task.Run(() => Ownership.ChownRootOwned(dir, person.OutsideId)); }
+    }
+
+    ImportOptions ImportOptions(Person person) => new()
+    {
+        MaxBytes = options.ImportMaxBytes,
+        MaxEntries = options.ImportMaxEntries,
+        MapUid = id => (int)person.OutsideId + (id is >= 0 and < (int)Person.IdsPerPerson ? id : 65534),
+        MapGid = id => (int)person.OutsideId + (id is >= 0 and < (int)Person.IdsPerPerson ? id : 65534),
+    };
+
+    /// <summary>
+    /// Builds a new root filesystem in a hidden work directory and renames it into place;
+    /// removes the work directory if the build throws. <paramref name="chown"/>: everything
+    /// becomes the person's root's (builders that write as the server's root).
+    /// </summary>
+    async Task<T> CreateAsync<T>(string owner, string name, Func<string, Person, T> build, bool chown)
+    {
+        if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
+        var person = people.Get(owner);
+        var store = person.RootfsStore;
+        Directory.CreateDirectory(store);
+        var target = Path.Combine(store, name);
+        if (Directory.Exists(target) || File.Exists(target)) throw new ArgumentException($"name: '{name}' is taken");
+        if (List(owner).Count >= options.MaxRootfsPerPerson)
+            throw new InvalidOperationException($"you have {options.MaxRootfsPerPerson} root filesystems, the most this server keeps per person: delete one first");
+        var work = Path.Combine(store, WorkPrefix + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(work);
+        File.SetUnixFileMode(work, (UnixFileMode)0x1ed);
+        try
+        {
+            var result = await Task.Run(() => build(work, person));
+            if (chown) Ownership.ChownRootOwned(work, person.OutsideId);
+            else Ownership.Chown(work, person.OutsideId, person.OutsideId);
+            if (Directory.Exists(target)) throw new ArgumentException($"name: '{name}' was taken meanwhile");
+            Directory.Move(work, target);
+            return result;
+        }
+        catch
+        {
+            try { if (Directory.Exists(work)) Directory.Delete(work, recursive: true); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Work directories a crash left behind (a build or a delete cut short).</summary>
+    public static void SweepWorkDirectories(string store)
+    {
+        if (!Directory.Exists(store)) return;
+        foreach (var dir in Directory.EnumerateDirectories(store, WorkPrefix + "*"))
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        foreach (var file in Directory.EnumerateFiles(store, WorkPrefix + "*")) File.Delete(file);
+    }
+
+    static void Run(string file, params string[] args)
+    {
+        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, UseShellExecute = false })!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new IOException($"{file}: {err.Trim()}");
+    }
+}
