@@ -39,7 +39,8 @@ internal static class LaunchHints
                 var interp = ElfFile.TryRead(Resolve(rootfs, path))?.Interpreter;
                 if (interp is not null && !Exists(rootfs, interp))
                     return $"{path} is dynamically linked and its ELF interpreter {interp} is missing from the rootfs; " +
-                           "copy the interpreter and the libraries `ldd` lists into the rootfs, or link the program statically";
+                           "copy it and the libraries `ldd` lists into the rootfs (`playground rootfs doctor --fix`, or the Doctor " +
+                           "on the Root filesystems page), or link the program statically";
                 if (interp is not null)
                     return $"{path} is dynamically linked: a library it needs may be missing (`ldd` lists them)";
                 return $"{path} exists but the kernel could not run it (a script whose #! interpreter is missing?)";
