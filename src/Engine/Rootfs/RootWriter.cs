@@ -16,9 +16,12 @@ internal sealed class RootWriter : IDisposable
 {
     const ulong InRoot = Openat2.RESOLVE_IN_ROOT | Openat2.RESOLVE_NO_MAGICLINKS;
     readonly SafeFileHandle _root;
+    readonly (uint Uid, uint Gid)? _owner;
 
-    public RootWriter(string root)
+    /// <param name="owner">Who owns what is made (directories, links, files); null: whoever runs this.</param>
+    public RootWriter(string root, (uint Uid, uint Gid)? owner = null)
     {
+        _owner = owner;
         var fd = Libc.open(root, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         if (fd < 0) throw Error(root, "open");
         _root = new SafeFileHandle(fd, ownsHandle: true);
@@ -39,8 +42,15 @@ internal sealed class RootWriter : IDisposable
         if (mkdirat(dir, name, (int)mode) < 0 && Marshal.GetLastPInvokeError() != 17 /* EEXIST */) throw Error(path, "mkdirat");
         // mkdirat applies the umask: set the mode meant, on the directory just made (never through a link).
         if (fchmodat2(dir, name, (int)mode, AT_SYMLINK_NOFOLLOW) < 0) throw Error(path, "fchmodat2");
+        Own(dir, name, path);
         return 0;
     });
+
+    /// <summary>Gives what was just made at (dir, name) to the owner, the name itself (never a link's target).</summary>
+    void Own(int dir, string name, string path)
+    {
+        if (_owner is { } o && fchownat(dir, name, (int)o.Uid, (int)o.Gid, AT_SYMLINK_NOFOLLOW) < 0) throw Error(path, "fchownat");
+    }
 
     /// <summary>
     /// mkdir -p inside the root (each missing directory 0755). A link on the way is followed
@@ -79,6 +89,7 @@ internal sealed class RootWriter : IDisposable
     public void MakeSymlink(string path, string target) => At(path, (dir, name) =>
     {
         if (symlinkat(target, dir, name) < 0) throw Error(path, "symlinkat");
+        Own(dir, name, path);
         return 0;
     });
 
@@ -100,7 +111,8 @@ internal sealed class RootWriter : IDisposable
             using (var output = new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, 1 << 16))
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
                 input.CopyTo(output);
-            if (fchmod(fd, (int)File.GetUnixFileMode(source)) < 0) throw Error(path, "fchmod");
+            if (_owner is { } o && fchown(fd, (int)o.Uid, (int)o.Gid) < 0) throw Error(path, "fchown");
+            if (fchmod(fd, (int)File.GetUnixFileMode(source)) < 0) throw Error(path, "fchmod"); // after fchown, which clears setuid
             var mtime = new DateTimeOffset(File.GetLastWriteTimeUtc(source)).ToUnixTimeMilliseconds();
             unsafe
             {

@@ -63,7 +63,7 @@ public static class RootfsCompiler
 
             // The sandbox's root is an unprivileged uid on the host: others must be able to run it.
             File.SetUnixFileMode(built, Rwx755);
-            using var writer = new RootWriter(rootfs);
+            using var writer = new RootWriter(rootfs, runAs); // theirs, when compiled for them
             writer.MakeDirectories(output[..output.LastIndexOf('/')]);
             writer.CopyFile(built, output);
             return new CompileResult(true, output, diagnostics);

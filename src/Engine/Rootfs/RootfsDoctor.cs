@@ -44,7 +44,8 @@ public static class RootfsDoctor
     /// paths written inside the rootfs. A library the host has in a directory the rootfs's linker
     /// does not search stays missing: <see cref="Examine"/> still reports it.
     /// </summary>
-    public static IReadOnlyList<string> Fix(string rootfs, string hostRoot = "/")
+    /// <param name="owner">Who owns what is copied in; null: whoever runs this.</param>
+    public static IReadOnlyList<string> Fix(string rootfs, string hostRoot = "/", (uint Uid, uint Gid)? owner = null)
     {
         var target = new RootView(rootfs);
         var hostView = new RootView(hostRoot);
@@ -63,7 +64,7 @@ public static class RootfsDoctor
                     if (!target.FileExists(file) && !wanted.Contains(file)) wanted.Add(file);
             }
             if (wanted.Count == 0) break;
-            written.AddRange(RootfsFiles.CopyInto(target.Root, wanted, hostView.Root));
+            written.AddRange(RootfsFiles.CopyInto(target.Root, wanted, hostView.Root, owner));
         }
         return written;
     }

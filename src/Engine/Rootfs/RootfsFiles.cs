@@ -19,11 +19,12 @@ public static class RootfsFiles
     /// from the host's is replaced. Returns the symlinks and files written, as paths inside the
     /// rootfs (directories made on the way are not listed).
     /// </summary>
-    public static IReadOnlyList<string> CopyInto(string rootfs, IEnumerable<string> hostPaths) =>
-        CopyInto(rootfs, hostPaths, "/");
+    /// <param name="owner">Who owns what is made in the rootfs; null: whoever runs this (e.g. a person's root id when the server copies for them).</param>
+    public static IReadOnlyList<string> CopyInto(string rootfs, IEnumerable<string> hostPaths, (uint Uid, uint Gid)? owner = null) =>
+        CopyInto(rootfs, hostPaths, "/", owner);
 
     /// <summary>As <see cref="CopyInto(string, IEnumerable{string})"/>, taking the files from <paramref name="sourceRoot"/> instead of "/".</summary>
-    internal static IReadOnlyList<string> CopyInto(string rootfs, IEnumerable<string> paths, string sourceRoot)
+    internal static IReadOnlyList<string> CopyInto(string rootfs, IEnumerable<string> paths, string sourceRoot, (uint Uid, uint Gid)? owner = null)
     {
         Directory.CreateDirectory(rootfs);
         var target = new RootView(rootfs);
@@ -31,7 +32,7 @@ public static class RootfsFiles
         var written = new List<string>();
         // Every write goes through the kernel's chroot-style resolution: a link the rootfs's owner
         // swaps in meanwhile cannot lead the copy out of the rootfs.
-        using var writer = new RootWriter(rootfs);
+        using var writer = new RootWriter(rootfs, owner);
         foreach (var path in paths)
         {
             if (!path.StartsWith('/')) throw new ArgumentException($"{path}: not an absolute path", nameof(paths));

@@ -67,7 +67,13 @@ public static class RootfsTree
     public static void WriteTarGz(string root, Stream output, Func<uint, uint> mapUid, Func<uint, uint> mapGid)
     {
         using var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true);
-        using var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true);
+        WriteTar(root, gzip, mapUid, mapGid);
+    }
+
+    /// <summary>The whole root as a plain tarball (PAX), ids through <paramref name="mapUid"/>/<paramref name="mapGid"/>.</summary>
+    public static void WriteTar(string root, Stream output, Func<uint, uint> mapUid, Func<uint, uint> mapGid)
+    {
+        using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         var seen = new Dictionary<(uint, uint, ulong), string>(); // hard links: (device, inode) → the first name
         using var top = OpenDirectory(root, "/");
         Walk(top, "");

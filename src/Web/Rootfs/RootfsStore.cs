@@ -16,7 +16,24 @@ public sealed record RootfsInfo(string Name, string Path, DateTime Modified);
 /// </summary>
 public sealed partial class RootfsStore(People people, PlaygroundOptions options)
 {
-    const string WorkPrefix = ".new-";
+    /// <summary>
+    /// Where roots are built, spooled and deleted: DataDirectory/.work, beside people/ (the same
+    /// filesystem, so a finished root is renamed into place) but in no person's directory, so no
+    /// sandbox (which may bind-mount its person's directory) can reach a root being made or
+    /// removed while the server's root works in it.
+    /// </summary>
+    string WorkDirectory
+    {
+        get
+        {
+            var dir = Path.Combine(options.DataDirectory, ".work");
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return dir;
+        }
+    }
+
+    string NewWorkPath(string what) => Path.Combine(WorkDirectory, $"{what}-{Guid.NewGuid():n}");
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex ValidName();
@@ -77,7 +94,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
         var person = people.Get(owner);
         Directory.CreateDirectory(person.RootfsStore);
-        var spool = Path.Combine(person.RootfsStore, WorkPrefix + "upload-" + Guid.NewGuid().ToString("n"));
+        var spool = NewWorkPath("upload");
         try
         {
             await using (var file = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
@@ -112,10 +129,11 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     public void Delete(string owner, string name)
     {
         var dir = PathOf(owner, name);
-        // Out of sight first (a rename is atomic), then removed; a crash in between leaves a work dir, swept later.
-        var trash = Path.Combine(Path.GetDirectoryName(dir)!, WorkPrefix + "deleted-" + Guid.NewGuid().ToString("n"));
+        // Out of sight first (a rename is atomic), then removed by rm, whose walk does not follow a
+        // link a sandbox swaps in meanwhile (a sandbox may still hold the tree through a mount).
+        var trash = NewWorkPath("deleted");
         Directory.Move(dir, trash);
-        Directory.Delete(trash, recursive: true);
+        RemoveTree(trash);
     }
 
     public void Rename(string owner, string name, string newName)
@@ -127,14 +145,28 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         Directory.Move(dir, target);
     }
 
-    /// <summary>A copy with everything as it is (cp -a: modes, owners, links, times).</summary>
+    /// <summary>
+    /// A copy with everything as it is (modes, owners, links, hard links, times): the root read
+    /// as a tarball by <see cref="RootfsTree"/> and unpacked by <see cref="TarImport"/>, both
+    /// walking by descriptor, so a link swapped in meanwhile leads neither side out.
+    /// </summary>
     public Task DuplicateAsync(string owner, string name, string copyName)
     {
         var source = PathOf(owner, name);
         return CreateAsync(owner, copyName, (dir, _) =>
         {
-            Directory.Delete(dir);
-            Run("cp", "-a", "--reflink=auto", "--", source, dir);
+            var pipe = new System.IO.Pipelines.Pipe();
+            var reading = Task.Run(() =>
+            {
+                try
+                {
+                    using (var w = pipe.Writer.AsStream()) RootfsTree.WriteTar(source, w, id => id, id => id);
+                }
+                catch (Exception e) { pipe.Writer.Complete(e); throw; }
+            });
+            using (var r = pipe.Reader.AsStream())
+                TarImport.Extract(r, dir, new ImportOptions { MaxBytes = long.MaxValue, MaxEntries = long.MaxValue, AllowDevices = true });
+            reading.GetAwaiter().GetResult();
             return true;
         }, chown: false);
     }
@@ -147,20 +179,20 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     }
 
     /// <summary>Copies what the Doctor found missing from the server's own libraries; returns what was copied.</summary>
-    public Task<IReadOnlyList<string>> FixAsync(string owner, string name) => Edit(owner, name, dir => RootfsDoctor.Fix(dir));
+    public Task<IReadOnlyList<string>> FixAsync(string owner, string name) => Edit(owner, name, (dir, root) => RootfsDoctor.Fix(dir, owner: root));
 
     /// <summary>
     /// A program of the server (a world-readable ELF executable under /usr, /bin, /sbin or /lib)
     /// with its interpreter and libraries, at the same paths in the root; returns its tree.
     /// </summary>
-    public Task<string> AddProgramAsync(string owner, string name, string program) => Edit(owner, name, dir =>
+    public Task<string> AddProgramAsync(string owner, string name, string program) => Edit(owner, name, (dir, root) =>
     {
         var problem = ProgramProblem(program);
         if (problem is not null) throw new ArgumentException(problem);
         var closure = ElfClosure.Of(program);
         if (closure.Missing.Count > 0)
             throw new InvalidOperationException($"program: {program} needs {string.Join(", ", closure.Missing)}, which this server does not have either");
-        RootfsFiles.CopyInto(dir, closure.Files);
+        RootfsFiles.CopyInto(dir, closure.Files, root);
         return ElfClosure.Render(closure.Tree);
     });
 
@@ -185,29 +217,27 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     public async Task<CompileResult> CompileAsync(string owner, string name, string source, bool isStatic, string output)
     {
         var person = people.Get(owner);
-        var work = Path.Combine(person.RootfsStore, WorkPrefix + "compile-" + Guid.NewGuid().ToString("n"));
-        Directory.CreateDirectory(work);
+        // The source in a directory of the person's own (0700) where gcc, running as them, reads it.
+        var work = Directory.CreateTempSubdirectory("playground-source-").FullName;
         try
         {
             var file = Path.Combine(work, "program.c");
             await File.WriteAllTextAsync(file, source);
             Ownership.ChownTree(work, person.OutsideId, person.OutsideId);
-            return await Edit(owner, name, dir => RootfsCompiler.Compile(dir, file, isStatic, output, runAs: (person.OutsideId, person.OutsideId)));
+            return await Edit(owner, name, (dir, root) => RootfsCompiler.Compile(dir, file, isStatic, output, runAs: root));
         }
-        finally { Directory.Delete(work, recursive: true); }
+        finally { RemoveTree(work); }
     }
 
     /// <summary>
-    /// Runs a change to an existing root, then gives the person's root id whatever the server's
-    /// root made in it (copied libraries, their directories): files of the host's uid 0 or gid 0
-    /// have no business in a person's root.
+    /// Runs a change to an existing root. Whatever the server's root makes in it is made as the
+    /// person's root id (<paramref name="change"/> gets that id), by descriptor, beneath the root.
     /// </summary>
-    async Task<T> Edit<T>(string owner, string name, Func<string, T> change)
+    async Task<T> Edit<T>(string owner, string name, Func<string, (uint Uid, uint Gid), T> change)
     {
         var dir = PathOf(owner, name);
         var person = people.Get(owner);
-        try { return await Task.Run(() => change(dir)); }
-        finally { await Task.Run(() => Ownership.ChownRootOwned(dir, person.OutsideId)); }
+        return await Task.Run(() => change(dir, (person.OutsideId, person.OutsideId)));
     }
 
     ImportOptions ImportOptions(Person person) => new()
@@ -233,13 +263,13 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         if (Directory.Exists(target) || File.Exists(target)) throw new ArgumentException($"name: '{name}' is taken");
         if (List(owner).Count >= options.MaxRootfsPerPerson)
             throw new InvalidOperationException($"you have {options.MaxRootfsPerPerson} root filesystems, the most this server keeps per person: delete one first");
-        var work = Path.Combine(store, WorkPrefix + Guid.NewGuid().ToString("n"));
+        var work = NewWorkPath("new");
         Directory.CreateDirectory(work);
         File.SetUnixFileMode(work, (UnixFileMode)0x1ed);
         try
         {
             var result = await Task.Run(() => build(work, person));
-            if (chown) Ownership.ChownRootOwned(work, person.OutsideId);
+            if (chown) Ownership.ChownTree(work, person.OutsideId, person.OutsideId);
             else Ownership.Chown(work, person.OutsideId, person.OutsideId);
             if (Directory.Exists(target)) throw new ArgumentException($"name: '{name}' was taken meanwhile");
             Directory.Move(work, target);
@@ -247,19 +277,23 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         }
         catch
         {
-            try { if (Directory.Exists(work)) Directory.Delete(work, recursive: true); } catch (IOException) { }
+            if (Directory.Exists(work)) RemoveTree(work);
             throw;
         }
     }
 
-    /// <summary>Work directories a crash left behind (a build or a delete cut short).</summary>
-    public static void SweepWorkDirectories(string store)
+    /// <summary>What a crash left behind: roots half made or half deleted, spooled uploads.</summary>
+    public static void SweepWorkDirectory(string dataDirectory)
     {
-        if (!Directory.Exists(store)) return;
-        foreach (var dir in Directory.EnumerateDirectories(store, WorkPrefix + "*"))
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        foreach (var file in Directory.EnumerateFiles(store, WorkPrefix + "*")) File.Delete(file);
+        var work = Path.Combine(dataDirectory, ".work");
+        if (Directory.Exists(work)) RemoveTree(work);
     }
+
+    /// <summary>
+    /// rm -rf, as GNU rm does it: a descriptor-based walk that never follows a symlink, even one
+    /// swapped in while it runs, and stays on one filesystem (a mount left inside is not emptied).
+    /// </summary>
+    static void RemoveTree(string path) => Run("rm", "-rf", "--one-file-system", "--", path);
 
     static void Run(string file, params string[] args)
     {

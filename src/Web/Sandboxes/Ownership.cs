@@ -26,26 +26,6 @@ internal static unsafe partial class Ownership
     }
 
     /// <summary>
-    /// Every entry of the tree owned by the host's uid 0 (or gid 0) goes to <paramref name="id"/>
-    /// (that uid or gid); others keep theirs. Symlinks themselves, never their targets.
-    /// </summary>
-    public static void ChownRootOwned(string root, uint id)
-    {
-        Fix(new DirectoryInfo(root));
-        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions
-                 { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
-            Fix(entry);
-
-        void Fix(FileSystemInfo entry)
-        {
-            var st = Stat(entry.FullName);
-            if (st.Uid != 0 && st.Gid != 0) return;
-            if (lchown(entry.FullName, st.Uid == 0 ? id : st.Uid, st.Gid == 0 ? id : st.Gid) < 0)
-                throw new IOException($"lchown {entry.FullName}: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
-
-    /// <summary>
     /// A tree made with host ids (a debootstrap as root) moved into a person's range: id N
     /// becomes <paramref name="offset"/> + N (ids beyond the range become its nobody, 65534).
     /// </summary>

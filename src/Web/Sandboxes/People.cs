@@ -90,7 +90,7 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
     {
         var people = LoadTable(options, log);
         // What a crash left half made: root filesystems being built or deleted.
-        foreach (var p in people.Values) Rootfs.RootfsStore.SweepWorkDirectories(p.RootfsStore);
+        Rootfs.RootfsStore.SweepWorkDirectory(options.DataDirectory);
         return people;
     }
 

@@ -112,15 +112,31 @@ public sealed class RootfsStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task The_first_busybox_is_not_brought_back_once_deleted_and_crash_leftovers_are_swept()
+    public void The_first_busybox_is_not_brought_back_once_deleted_and_crash_leftovers_are_swept()
     {
         _store.Delete(Alice, "busybox");
         Assert.Empty(new RootfsStore(new People(Options, NullLogger<People>.Instance), Options).List(Alice));
-        Directory.CreateDirectory(Path.Combine(A.RootfsStore, ".new-0123"));
-        File.WriteAllText(Path.Combine(A.RootfsStore, ".new-upload-1"), "half");
+        var work = Path.Combine(_data, ".work");
+        Directory.CreateDirectory(Path.Combine(work, "new-0123", "bin"));
+        File.WriteAllText(Path.Combine(work, "upload-1"), "half");
         _ = new People(Options, NullLogger<People>.Instance); // a restart
-        Assert.Empty(Directory.EnumerateFileSystemEntries(A.RootfsStore));
-        await Task.CompletedTask;
+        Assert.False(Directory.Exists(work));
+    }
+
+    [Fact]
+    public async Task A_link_in_the_root_that_points_at_the_server_leads_a_copy_into_the_root_never_out()
+    {
+        var outside = Directory.CreateTempSubdirectory("playground-outside-").FullName;
+        try
+        {
+            await _store.CreateEmptyAsync(Alice, "trap", false);
+            var root = _store.PathOf(Alice, "trap");
+            File.CreateSymbolicLink(Path.Combine(root, "usr"), outside); // absolute: in the root it means <root>/tmp/...
+            await _store.AddProgramAsync(Alice, "trap", "/usr/bin/ls");
+            Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+            Assert.True(File.Exists(Path.Combine(root, outside.TrimStart('/'), "bin", "ls")));
+        }
+        finally { Directory.Delete(outside, recursive: true); }
     }
 
     [Theory]
