@@ -28,20 +28,25 @@ internal static unsafe partial class Ownership
     /// <summary>
     /// A tree made with host ids (a debootstrap as root) moved into a person's range: id N
     /// becomes <paramref name="offset"/> + N (ids beyond the range become its nobody, 65534).
+    /// Only for trees no sandbox can reach (the paths are walked by name).
     /// </summary>
-    public static void ShiftIds(string root, uint offset, uint count)
+    public static void ShiftIds(string root, uint offset, uint count) => Walk(root, path =>
     {
-        Shift(root);
+        var (uid, gid) = Stat(path);
+        uint Map(uint id) => offset + (id < count ? id : 65534);
+        Chown(path, Map(uid), Map(gid));
+    });
+
+    /// <summary>chown -hR: every entry of the tree, symlinks themselves (never their targets). Only for trees no sandbox can reach.</summary>
+    public static void ChownTree(string root, uint uid, uint gid) => Walk(root, path => Chown(path, uid, gid));
+
+    /// <summary>The root and every entry below it (directory links are not entered).</summary>
+    static void Walk(string root, Action<string> each)
+    {
+        each(root);
         foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions
                  { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
-            Shift(entry.FullName);
-
-        void Shift(string path)
-        {
-            var (uid, gid) = Stat(path);
-            uint Map(uint id) => offset + (id < count ? id : 65534);
-            if (lchown(path, Map(uid), Map(gid)) < 0) throw new IOException($"lchown {path}: errno {Marshal.GetLastPInvokeError()}");
-        }
+            each(entry.FullName);
     }
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -56,20 +61,5 @@ internal static unsafe partial class Ownership
         if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxUid | StatxGid, buf) < 0)
             throw new IOException($"statx {path}: errno {Marshal.GetLastPInvokeError()}");
         return (*(uint*)(buf + 20), *(uint*)(buf + 24));
-    }
-
-    /// <summary>chown -hR: every entry of the tree, symlinks themselves (never their targets).</summary>
-    public static void ChownTree(string root, uint uid, uint gid)
-    {
-        Change(root);
-        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions
-                 { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
-            Change(entry.FullName);
-
-        void Change(string path)
-        {
-            if (lchown(path, uid, gid) < 0)
-                throw new IOException($"lchown {path}: errno {Marshal.GetLastPInvokeError()}");
-        }
     }
 }

@@ -8,6 +8,7 @@ using Playground.Tests.Launch;
 using Playground.Web;
 using Playground.Web.Rootfs;
 using Playground.Web.Sandboxes;
+using static Playground.Tests.Support.HostCommand;
 
 namespace Playground.Tests.WebServer;
 
@@ -226,13 +227,6 @@ public sealed class RootfsStoreTests : IDisposable
 
     static uint Owner(string path) => uint.Parse(Output("stat", "-c", "%u", path).Trim());
 
-    static string Output(string file, params string[] args)
-    {
-        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
 
     public void Dispose()
     {

@@ -4,6 +4,7 @@ using Playground.Engine.Launch;
 using Playground.Engine.Rootfs;
 using Playground.Engine.Spec;
 using Playground.Tests.Launch;
+using static Playground.Tests.Support.HostCommand;
 
 namespace Playground.Tests.Rootfs.Docker;
 
@@ -128,13 +129,6 @@ public sealed class DockerImageTests(DockerEngineFixture docker) : IDisposable
         return result;
     }
 
-    static void Run(string file, params string[] args)
-    {
-        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {err}");
-    }
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Playground.Engine.Rootfs;
+using static Playground.Tests.Support.HostCommand;
 
 namespace Playground.Tests.Rootfs.Tree;
 
@@ -91,17 +92,7 @@ public sealed class RootfsTreeTests : IDisposable
         Assert.False(File.Exists(Path.Combine(extracted, "escape", "secret")) && new FileInfo(Path.Combine(extracted, "escape")).LinkTarget is null);
     }
 
-    static void Run(string file, params string[] args) => Output(file, args);
 
-    static string Output(string file, params string[] args)
-    {
-        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {err}");
-        return output;
-    }
 
     public void Dispose()
     {
