@@ -15,10 +15,14 @@ COPY . .
 RUN dotnet publish src/Web -c Release -o /app -nologo
 
 # --- run: ASP.NET Core's runtime image, plus the tools the engine starts (util-linux's
-# unshare and nsenter), libseccomp for the filters, and busybox-static for the default root.
+# unshare, nsenter and setpriv), libseccomp for the filters, busybox-static for the default
+# root, gcc and libc6-dev for "Compile C", debootstrap for Debian roots. For "from a Docker
+# image", mount the host's engine socket (-v /var/run/docker.sock:/var/run/docker.sock) or set
+# Playground__DockerHost.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends util-linux libseccomp2 busybox-static iproute2 \
+      gcc libc6-dev debootstrap \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
