@@ -38,6 +38,12 @@ internal static class AttachedRun
             return Program.LaunchFailed;
         }
 
+        return Attach(session, story);
+    }
+
+    /// <summary>Joins a started process to this process's stdio until it ends; its exit status as a shell's.</summary>
+    public static int Attach(SandboxSession session, bool story = false)
+    {
         using (session)
         {
             // Before raw mode: in raw mode "\n" no longer returns the carriage.

@@ -18,6 +18,7 @@ public static class Program
             RunCommand.Create(new SpecOptions()),
             BenchCommand.Create(),
             RootfsCommand.Create(),
+            LabCommand.Create(),
         };
         if (args.Length > 0 && args[0] == "run")
         {

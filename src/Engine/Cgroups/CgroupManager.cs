@@ -63,6 +63,13 @@ public sealed class CgroupManager
         }
     }
 
+    /// <summary>A sandbox cgroup made earlier (by this process or another), by its id.</summary>
+    public SandboxCgroup Open(string id)
+    {
+        CgroupArguments.CheckName(id, nameof(id));
+        return new SandboxCgroup(hierarchy, id);
+    }
+
     /// <summary>
     /// Kills and removes every child of the parent cgroup left by an earlier run (a crash, a
     /// killed server, a failed test). Returns the names removed.

@@ -55,12 +55,18 @@ public sealed class SandboxEngine : IDisposable
     /// executed; throws <see cref="SpecValidationException"/> before anything is made, or
     /// <see cref="SandboxException"/> naming the failed step, with nothing left behind.
     /// </summary>
-    public SandboxSession Launch(SandboxSpec spec, TerminalSize? size = null)
+    public SandboxSession Launch(SandboxSpec spec, TerminalSize? size = null) => Launch(spec, size, commandIsPid1: false);
+
+    /// <param name="commandIsPid1">With a pid namespace, init execs the command as PID 1 instead
+    /// of staying PID 1 to reap for it: for a command that is itself a reaper (a lab's), which
+    /// then cannot be killed from inside the namespace.</param>
+    internal SandboxSession Launch(SandboxSpec spec, TerminalSize? size, bool commandIsPid1)
     {
         SpecValidator.ThrowIfInvalid(spec);
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
+        if (commandIsPid1) plan = plan with { ReapAsPid1 = false };
         MountPoints.Create(plan);
         var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
         var argv = PlanBuilder.UnshareArgs(spec, InitPath);
@@ -93,23 +99,35 @@ public sealed class SandboxEngine : IDisposable
     /// <summary>Ends the pre-started inits and removes their cgroups. Sessions stay the caller's.</summary>
     public void Dispose() => _pool.Dispose();
 
-    internal SandboxSession Exec(SandboxSession sandbox, IReadOnlyList<string> command, bool terminal, TerminalSize? size)
+    internal SandboxSession Exec(SandboxSession sandbox, IReadOnlyList<string> command, bool terminal, TerminalSize? size) =>
+        Exec(sandbox.Id, sandbox.Spec, sandbox.Plan, sandbox.InitPid, sandbox.Cgroup, sandbox, command, terminal, size);
+
+    /// <summary>
+    /// Another process in a sandbox that another process of ours launched (a lab outlives the
+    /// command that made it): found by its first process's host pid, its spec and its cgroup.
+    /// The caller checks that the pid is still that sandbox's (e.g. by its start time).
+    /// </summary>
+    public SandboxSession ExecInto(string id, SandboxSpec spec, int initPid, string cgroupId, IReadOnlyList<string> command, bool terminal, TerminalSize? size = null) =>
+        Exec(id, spec, PlanBuilder.Build(spec, size ?? TerminalSize.Default), initPid, Cgroups.Open(cgroupId), null, command, terminal, size);
+
+    SandboxSession Exec(string id, SandboxSpec spec, LaunchPlan launched, int initPid, SandboxCgroup cgroup, SandboxSession? parent,
+        IReadOnlyList<string> command, bool terminal, TerminalSize? size)
     {
         if (command.Count == 0) throw new SpecValidationException([new SpecError("command", "give the program to run")]);
-        var plan = PlanBuilder.ForExec(sandbox.Plan, command, terminal, size ?? TerminalSize.Default);
+        var plan = PlanBuilder.ForExec(launched, command, terminal, size ?? TerminalSize.Default);
         // nsenter becomes the sandbox's root (an ordinary uid on the host) before it execs init,
         // which may then be in a directory that uid cannot enter: exec it through an fd we opened.
         using var init = File.OpenHandle(InitPath);
-        var argv = PlanBuilder.NsenterArgs(sandbox.Spec, sandbox.InitPid, $"/proc/self/fd/{InheritedFds.Init}");
+        var argv = PlanBuilder.NsenterArgs(spec, initPid, $"/proc/self/fd/{InheritedFds.Init}");
         // init is a dynamically linked program: it must start in our mount namespace (where its
         // ELF interpreter is) and join the sandbox's itself, from this fd.
-        using var mountNs = sandbox.Spec.Namespaces.Mount ? OpenNamespace(sandbox.InitPid, "mnt") : null;
+        using var mountNs = spec.Namespaces.Mount ? OpenNamespace(initPid, "mnt") : null;
         var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
-        var ready = ReadyInit.Start(this, argv, [mountNs, init], terminal, sandbox.Cgroup, null, sandbox.Spec.Namespaces.Pid, steps);
+        var ready = ReadyInit.Start(this, argv, [mountNs, init], terminal, cgroup, null, spec.Namespaces.Pid, steps);
         try
         {
-            var started = Run(ready, plan, sandbox.Spec.Rootfs!, steps);
-            return new SandboxSession(this, sandbox.Id, sandbox.Spec with { Command = command, Terminal = terminal }, plan, sandbox.Cgroup, started, sandbox);
+            var started = Run(ready, plan, spec.Rootfs!, steps);
+            return new SandboxSession(this, id, spec with { Command = command, Terminal = terminal }, plan, cgroup, started, parent, joined: true);
         }
         catch
         {

@@ -15,12 +15,15 @@ public sealed unsafe class SandboxSession : IDisposable
     readonly SandboxEngine _engine;
     readonly SandboxEngine.Started _started;
     readonly SandboxSession? _parent;
+    // A process joined to a sandbox (exec): ending it ends only itself, never the sandbox.
+    readonly bool _joined;
     readonly TaskCompletionSource<ExitStatus> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     int _disposed;
 
     internal SandboxSession(SandboxEngine engine, string id, SandboxSpec spec, LaunchPlan plan, SandboxCgroup cgroup,
-        SandboxEngine.Started started, SandboxSession? parent)
+        SandboxEngine.Started started, SandboxSession? parent, bool joined = false)
     {
+        _joined = joined || parent is not null;
         _engine = engine;
         _started = started;
         _parent = parent;
@@ -83,7 +86,7 @@ public sealed unsafe class SandboxSession : IDisposable
 
     void KillProcesses()
     {
-        if (_parent is null) Cgroup.KillAll(TimeSpan.FromSeconds(5));
+        if (!_joined) Cgroup.KillAll(TimeSpan.FromSeconds(5));
         _started.Init.Kill();
     }
 
@@ -111,7 +114,7 @@ public sealed unsafe class SandboxSession : IDisposable
         Input.Dispose();
         Output.Dispose();
         Error?.Dispose();
-        if (_parent is null) Cgroup.Delete();
+        if (!_joined) Cgroup.Delete();
         _started.Init.CloseHandles();
     }
 }

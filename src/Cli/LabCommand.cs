@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Playground.Cli.Terminal;
+using Playground.Engine;
+using Playground.Engine.Labs;
+using Playground.Engine.Launch;
+
+namespace Playground.Cli;
+
+/// <summary>
+/// <c>playground lab …</c>: a lab is an isolated host of its own (namespaces, a size-limited
+/// root with the server's /usr, limits), held by a reaper, outliving this command. The CLI and
+/// the web app share labs through the data directory.
+/// </summary>
+internal static class LabCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data-dir") { Description = "Where labs keep their state (the web app's DataDirectory)", DefaultValueFactory = _ => "/var/lib/playground", Recursive = true };
+        var name = new Argument<string>("NAME") { Description = "The lab's name: 1 to 32 of a-z 0-9 -" };
+
+        var create = new Command("create", "Make the lab if it is not running (idempotent); it keeps running after this command.") { name };
+        create.SetAction(r => Guarded("create", () =>
+        {
+            using var labs = Labs(r.GetValue(data)!);
+            var lab = labs.Create(r.GetValue(name)!);
+            Console.WriteLine($"{lab.Name}: running, reaper pid {lab.InitPid}, ids {lab.FirstId}-{lab.FirstId + 65535}");
+            return 0;
+        }));
+
+        var command = new Argument<string[]>("CMD") { Description = "The command (default: bash, a login shell)", Arity = ArgumentArity.ZeroOrMore };
+        var exec = new Command("exec", "A shell, or a command, in the lab as its root: a PTY when stdin is a terminal, pipes otherwise; its exit status.") { name, command };
+        exec.SetAction(r =>
+        {
+            SandboxSession session;
+            try
+            {
+                var labs = Labs(r.GetValue(data)!);
+                var argv = r.GetValue(command) is { Length: > 0 } c ? c : ["/bin/bash", "-l"];
+                var terminal = Tty.IsTerminal(0);
+                session = labs.Exec(r.GetValue(name)!, argv, terminal, terminal ? Tty.GetSize() : null);
+            }
+            catch (Exception e) when (e is ArgumentException or SandboxException or SpecValidationException or IOException)
+            {
+                Console.Error.WriteLine($"playground lab exec: {e.Message}");
+                return Program.LaunchFailed;
+            }
+            return AttachedRun.Attach(session);
+        });
+
+        var list = new Command("list", "The running labs.");
+        list.SetAction(r =>
+        {
+            using var labs = Labs(r.GetValue(data)!);
+            foreach (var lab in labs.List())
+                Console.WriteLine($"{lab.Name}\tpid {lab.InitPid}\tids {lab.FirstId}\tsince {lab.Created:u}");
+            return 0;
+        });
+
+        var end = new Command("end", "End the lab: every process killed, its root, cgroup and state removed.") { name };
+        end.SetAction(r => Guarded("end", () =>
+        {
+            using var labs = Labs(r.GetValue(data)!);
+            if (labs.End(r.GetValue(name)!)) return 0;
+            Console.Error.WriteLine($"playground lab end: there is no lab called '{r.GetValue(name)}'");
+            return 1;
+        }));
+
+        return new Command("lab", "Labs: an isolated host per person, where every command of the workshop works by hand.") { data, create, exec, list, end };
+    }
+
+    static LabManager Labs(string dataDir) => new(new LabOptions { DataDirectory = Path.GetFullPath(dataDir) });
+
+    static int Guarded(string verb, Func<int> action)
+    {
+        try { return action(); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or SandboxException or SpecValidationException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"playground lab {verb}: {e.Message}");
+            return e is ArgumentException ? 2 : 1;
+        }
+    }
+}
