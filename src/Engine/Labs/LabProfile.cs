@@ -60,6 +60,7 @@ public static class LabProfile
         Mounts =
         [
             MountSpec.Bind("/usr", "/usr", ro: true),
+            MountSpec.Bind("/etc/alternatives", "/etc/alternatives", ro: true),
             MountSpec.Bind(reaper, ReaperPath, ro: true),
             MountSpec.Proc(),
             new MountSpec { Type = MountType.Sysfs, Destination = "/sys", ReadOnly = true },

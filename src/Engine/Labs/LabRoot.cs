@@ -44,7 +44,8 @@ internal static partial class LabRoot
         var etc = Path.Combine(root, "etc");
         foreach (var f in HostEtc)
             if (File.Exists(Path.Combine("/etc", f))) File.Copy(Path.Combine("/etc", f), Path.Combine(etc, f));
-        CopyLinks("/etc/alternatives", Path.Combine(etc, "alternatives")); // /usr/bin/awk → /etc/alternatives/awk → …
+        // /usr/bin/awk → /etc/alternatives/awk → …: the server's, mounted read-only (LabProfile), not copied (500 links).
+        Directory.CreateDirectory(Path.Combine(etc, "alternatives"));
         foreach (var d in new[] { "ld.so.conf.d", "profile.d", "skel" }) CopyFiles(Path.Combine("/etc", d), Path.Combine(etc, d));
         File.WriteAllText(Path.Combine(etc, "passwd"),
             "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
@@ -61,14 +62,6 @@ internal static partial class LabRoot
         File.CreateSymbolicLink(Path.Combine(etc, "mtab"), "/proc/self/mounts");
 
         ChownTree(root, firstId);
-    }
-
-    static void CopyLinks(string from, string to)
-    {
-        if (!Directory.Exists(from)) return;
-        Directory.CreateDirectory(to);
-        foreach (var entry in new DirectoryInfo(from).EnumerateFileSystemInfos())
-            if (entry.LinkTarget is { } target) File.CreateSymbolicLink(Path.Combine(to, entry.Name), target);
     }
 
     static void CopyFiles(string from, string to)
