@@ -16,12 +16,13 @@ internal static class LabCommand
     public static Command Create()
     {
         var data = new Option<string>("--data-dir") { Description = "Where labs keep their state (the web app's DataDirectory)", DefaultValueFactory = _ => "/var/lib/playground", Recursive = true };
+        var firstId = new Option<uint>("--first-id") { Description = "Host id where lab id ranges start (65536 per lab); give each data directory on a machine its own", DefaultValueFactory = _ => new LabOptions().FirstId, Recursive = true };
         var name = new Argument<string>("NAME") { Description = "The lab's name: 1 to 32 of a-z 0-9 -" };
 
         var create = new Command("create", "Make the lab if it is not running (idempotent); it keeps running after this command.") { name };
         create.SetAction(r => Guarded("create", () =>
         {
-            using var labs = Labs(r.GetValue(data)!);
+            using var labs = Labs(r.GetValue(data)!, r.GetValue(firstId));
             var lab = labs.Create(r.GetValue(name)!);
             Console.WriteLine($"{lab.Name}: running, reaper pid {lab.InitPid}, ids {lab.FirstId}-{lab.FirstId + 65535}");
             return 0;
@@ -34,7 +35,7 @@ internal static class LabCommand
             SandboxSession session;
             try
             {
-                var labs = Labs(r.GetValue(data)!);
+                var labs = Labs(r.GetValue(data)!, r.GetValue(firstId));
                 var argv = r.GetValue(command) is { Length: > 0 } c ? c : ["/bin/bash", "-l"];
                 var terminal = Tty.IsTerminal(0);
                 session = labs.Exec(r.GetValue(name)!, argv, terminal, terminal ? Tty.GetSize() : null);
@@ -50,7 +51,7 @@ internal static class LabCommand
         var list = new Command("list", "The running labs.");
         list.SetAction(r =>
         {
-            using var labs = Labs(r.GetValue(data)!);
+            using var labs = Labs(r.GetValue(data)!, r.GetValue(firstId));
             foreach (var lab in labs.List())
                 Console.WriteLine($"{lab.Name}\tpid {lab.InitPid}\tids {lab.FirstId}\tsince {lab.Created:u}");
             return 0;
@@ -59,16 +60,16 @@ internal static class LabCommand
         var end = new Command("end", "End the lab: every process killed, its root, cgroup and state removed.") { name };
         end.SetAction(r => Guarded("end", () =>
         {
-            using var labs = Labs(r.GetValue(data)!);
+            using var labs = Labs(r.GetValue(data)!, r.GetValue(firstId));
             if (labs.End(r.GetValue(name)!)) return 0;
             Console.Error.WriteLine($"playground lab end: there is no lab called '{r.GetValue(name)}'");
             return 1;
         }));
 
-        return new Command("lab", "Labs: an isolated host per person, where every command of the workshop works by hand.") { data, create, exec, list, end };
+        return new Command("lab", "Labs: an isolated host per person, where every command of the workshop works by hand.") { data, firstId, create, exec, list, end };
     }
 
-    static LabManager Labs(string dataDir) => new(new LabOptions { DataDirectory = Path.GetFullPath(dataDir) });
+    static LabManager Labs(string dataDir, uint firstId) => new(new LabOptions { DataDirectory = Path.GetFullPath(dataDir), FirstId = firstId });
 
     static int Guarded(string verb, Func<int> action)
     {

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Playground.Cli;
+
+namespace Playground.Tests.Cli;
+
+/// <summary>`playground lab …` as a script runs it: a lab outlives the command that made it.</summary>
+[Collection("labs")]
+public sealed class LabCliTests : IDisposable
+{
+    readonly string _data = Directory.CreateTempSubdirectory("pg-cli-labs-").FullName;
+    // Ranges of the tests' own, apart from a real server's labs and the other lab tests'.
+    const string FirstId = "26214400";
+
+    public LabCliTests() => File.SetUnixFileMode(_data, (UnixFileMode)0x1ed);
+
+    (int Code, string Out, string Err) Lab(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "exec", typeof(SpecOptions).Assembly.Location, "lab", "--data-dir", _data, "--first-id", FirstId }.Concat(args))
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(60))) { p.Kill(true); Assert.Fail($"playground lab {string.Join(' ', args)} did not end"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Create_exec_list_and_end_work_across_commands_with_the_documented_exit_codes()
+    {
+        var made = Lab("create", "cli");
+        Assert.True(made.Code == 0, made.Err);
+        Assert.Equal(made.Out, Lab("create", "cli").Out); // idempotent: the same reaper
+        var run = Lab("exec", "cli", "--", "/bin/sh", "-c", "hostname; echo to-stderr >&2; exit 3");
+        Assert.Equal(3, run.Code);
+        Assert.Equal("cli\n", run.Out);
+        Assert.Equal("to-stderr\n", run.Err);
+        Assert.StartsWith("cli\t", Lab("list").Out);
+        Assert.Equal(0, Lab("end", "cli").Code);
+        var again = Lab("end", "cli");
+        Assert.Equal(1, again.Code);
+        Assert.Contains("no lab called 'cli'", again.Err);
+        var missing = Lab("exec", "cli", "--", "/bin/true");
+        Assert.Equal(Playground.Cli.Program.LaunchFailed, missing.Code);
+        Assert.Contains("no running lab called 'cli'", missing.Err);
+        var bad = Lab("create", "Bad/Name");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("name:", bad.Err);
+        Assert.Equal("", Lab("list").Out);
+    }
+
+    public void Dispose()
+    {
+        Lab("end", "cli");
+        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
+    }
+}
