@@ -34,6 +34,16 @@ public sealed record PlaygroundOptions
     public long ImportMaxBytes { get; set; } = 4L << 30;
     /// <summary>...and entries (files, directories, links).</summary>
     public long ImportMaxEntries { get; set; } = 500_000;
+    /// <summary>Each person's lab host: memory, processes, CPUs, its root's size (a tmpfs) and its /tmp's.</summary>
+    public long LabMemoryBytes { get; set; } = 1L << 30;
+    public long LabPids { get; set; } = 1024;
+    public double LabCpus { get; set; } = 1.0;
+    public long LabWorkspaceBytes { get; set; } = 512L << 20;
+    public long LabTmpBytes { get; set; } = 256L << 20;
+    /// <summary>Host id where lab id ranges start (65536 per lab), apart from the sandboxes' person ranges.</summary>
+    public uint LabFirstId { get; set; } = 100000 + 65536 * 100;
+    /// <summary>End every lab when the server stops (labs otherwise outlive it: they are people's hosts). For tests.</summary>
+    public bool EndLabsOnStop { get; set; }
     /// <summary>The Docker engine for "from a Docker image": unix:///path or tcp://host:port; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</summary>
     public string? DockerHost { get; set; }
 
@@ -50,6 +60,11 @@ public sealed record PlaygroundOptions
         if (MaxMemoryBytes < 4 << 20) yield return "Playground:MaxMemoryBytes: at least 4194304 (4 MiB)";
         if (MaxPids < 2) yield return "Playground:MaxPids: at least 2";
         if (MaxCpus is <= 0 or double.NaN) yield return "Playground:MaxCpus: more than 0";
+        if (LabMemoryBytes < 16 << 20) yield return "Playground:LabMemoryBytes: at least 16777216 (16 MiB)";
+        if (LabPids < 8) yield return "Playground:LabPids: at least 8";
+        if (LabCpus is <= 0 or double.NaN) yield return "Playground:LabCpus: more than 0";
+        if (LabWorkspaceBytes < 1 << 20 || LabTmpBytes < 1 << 20) yield return "Playground:LabWorkspaceBytes and LabTmpBytes: at least 1048576 (1 MiB)";
+        if (LabFirstId < 65536) yield return "Playground:LabFirstId: at least 65536 (below are the server's own users)";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
         if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";
         if (ImportMaxEntries < 100) yield return "Playground:ImportMaxEntries: at least 100";

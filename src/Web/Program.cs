@@ -18,6 +18,11 @@ if (options.Problems().ToList() is { Count: > 0 } problems)
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(_ => new SandboxEngine());
 builder.Services.AddSingleton<People>();
+builder.Services.AddSingleton(_ => new Playground.Engine.Labs.LabManager(new Playground.Engine.Labs.LabOptions
+{
+    DataDirectory = options.DataDirectory, MemoryBytes = options.LabMemoryBytes, PidsMax = options.LabPids, Cpus = options.LabCpus,
+    WorkspaceBytes = options.LabWorkspaceBytes, TmpBytes = options.LabTmpBytes, FirstId = options.LabFirstId,
+}));
 builder.Services.AddSingleton<SandboxHost>();
 builder.Services.AddSingleton<Playground.Web.Rootfs.RootfsStore>();
 
@@ -29,6 +34,9 @@ builder.Services.AddMudServices();
 builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 64 * 1024).AddMessagePackProtocol();
 
 var app = builder.Build();
+// Labs whose reaper is gone (a reboot, a crash) leave a mount, a cgroup and state: removed before anyone comes.
+foreach (var gone in app.Services.GetRequiredService<Playground.Engine.Labs.LabManager>().Sweep())
+    app.Logger.LogInformation("removed what lab {Lab} left behind", gone);
 if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseAuthentication();
 app.UseVisitors();
@@ -42,6 +50,9 @@ app.Lifetime.ApplicationStopping.Register(() =>
 {
     app.Services.GetRequiredService<SandboxHost>().Dispose();
     app.Services.GetRequiredService<SandboxEngine>().Dispose();
+    var labs = app.Services.GetRequiredService<Playground.Engine.Labs.LabManager>();
+    if (options.EndLabsOnStop) foreach (var lab in labs.List()) labs.End(lab.Name);
+    labs.Dispose(); // otherwise labs run on: they are people's hosts
 });
 app.Run();
 return 0;

@@ -17,6 +17,8 @@ public sealed class SandboxRun
     public required SandboxSession Session { get; init; }
     public required DateTime StartedAt { get; init; }
     public List<LiveTerminal> Terminals { get; } = [];
+    /// <summary>A shell on the person's lab host rather than a sandbox of its own.</summary>
+    public bool IsHostShell { get; init; }
     public ExitStatus? Exit { get; internal set; }
     public LaunchStory Story => Session.Story;
 }
@@ -37,9 +39,11 @@ public sealed class SandboxHost : IDisposable
     readonly Timer _sweep;
     readonly ConcurrentDictionary<string, int> _counters = new();
 
-    public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log)
+    readonly Playground.Engine.Labs.LabManager? labs;
+
+    public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log, Playground.Engine.Labs.LabManager? labs = null)
     {
-        (this.engine, this.people, this.options, this.log) = (engine, people, options, log);
+        (this.engine, this.people, this.options, this.log, this.labs) = (engine, people, options, log, labs);
         _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
@@ -101,6 +105,39 @@ public sealed class SandboxHost : IDisposable
         Changed?.Invoke(ownerId);
         return run;
     }
+
+    /// <summary>The lab's name for a person: their own lab host, made on first use.</summary>
+    public static string LabName(Person person) => "lab-" + person.Id[..12];
+
+    /// <summary>
+    /// A shell on the person's lab host (made if it is not running), as the lab's root: the
+    /// workshop's host, where every command works by hand. The lab outlives the shell.
+    /// </summary>
+    public SandboxRun StartHostShell(string ownerId, TerminalSize size)
+    {
+        var person = people.Get(ownerId);
+        CheckTerminalBudget(ownerId);
+        var labs = this.labs ?? throw new InvalidOperationException("this server has no labs");
+        var lab = labs.Create(LabName(person));
+        var session = labs.Exec(lab.Name, ["/bin/bash", "-l"], terminal: true, size);
+        var run = new SandboxRun
+        {
+            Id = NewId(), OwnerId = ownerId, Spec = lab.Spec with { Command = ["/bin/bash", "-l"], Terminal = true }, Session = session,
+            StartedAt = DateTime.UtcNow, Name = $"{_counters.AddOrUpdate(ownerId, 1, (_, n) => n + 1)}: host shell", IsHostShell = true,
+        };
+        _runs[run.Id] = run;
+        AddTerminal(run, session);
+        session.Completion.ContinueWith(t =>
+        {
+            run.Exit = t.Result;
+            Changed?.Invoke(ownerId);
+        }, TaskScheduler.Default);
+        Changed?.Invoke(ownerId);
+        return run;
+    }
+
+    /// <summary>Ends the person's lab: every process in it, its shells included; its root is gone.</summary>
+    public bool EndLab(string ownerId) => labs?.End(LabName(people.Get(ownerId))) ?? false;
 
     /// <summary>Another shell in a running sandbox (its namespaces, cgroup, root and policy).</summary>
     public LiveTerminal Exec(string ownerId, string runId, IReadOnlyList<string> command, TerminalSize size)

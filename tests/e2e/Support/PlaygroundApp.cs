@@ -67,7 +67,9 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { dll, "--urls", baseUrl.ToString().TrimEnd('/'), $"--Playground:DataDirectory={data}" })
+        // Labs of its own (ids apart from a real server's) that end with the app, not outliving the test.
+        foreach (var a in new[] { dll, "--urls", baseUrl.ToString().TrimEnd('/'), $"--Playground:DataDirectory={data}",
+                     "--Playground:LabFirstId=39321600", "--Playground:EndLabsOnStop=true" })
             start.ArgumentList.Add(a);
         start.Environment["DOTNET_NOLOGO"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");

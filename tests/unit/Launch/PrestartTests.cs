@@ -5,7 +5,9 @@ using Playground.Engine.Spec;
 namespace Playground.Tests.Launch;
 
 /// <summary>Pre-started inits: the next launch of a kind starts from one, with its own policy, and never from a stale one.</summary>
-[Collection("sandbox")]
+// Alone: a pre-started init is dropped when the host's mount table changes, and other tests
+// (labs, dockerd, tmpfs imports) mount and unmount on the host while they run.
+[Collection("leaks")]
 public sealed class PrestartTests(SandboxFixture f)
 {
     [Fact]

@@ -47,5 +47,6 @@ public sealed class SandboxFixture : IDisposable
 [CollectionDefinition("sandbox")]
 public sealed class SandboxCollection : ICollectionFixture<SandboxFixture>;
 
+/// <summary>Tests that need the machine to themselves (process counts, the host mount table): run alone.</summary>
 [CollectionDefinition("leaks", DisableParallelization = true)]
 public sealed class LeakCollection : ICollectionFixture<SandboxFixture>;

@@ -1,0 +1,32 @@
+using Playground.E2E.Support;
+using Xunit.Abstractions;
+
+namespace Playground.E2E;
+
+/// <summary>The workshop's host in the browser: a shell on the visitor's own lab.</summary>
+[Collection(AppCollection.Name)]
+public sealed class LabTests(AppFixture fixture, ITestOutputHelper log) : IAsyncLifetime
+{
+    IBrowserContext _visitor = default!;
+
+    public async Task InitializeAsync() => _visitor = await fixture.NewVisitorAsync(1400, 900);
+    public async Task DisposeAsync() => await _visitor.CloseAsync();
+
+    [Fact]
+    public async Task Host_shell_opens_a_root_shell_on_the_visitors_own_lab_where_namespaces_work_by_hand()
+    {
+        var page = await PlaygroundPage.OpenAsync(_visitor);
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Host shell", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.TerminalViews).ToHaveCountAsync(1);
+        var id = await page.TerminalViews.First.GetAttributeAsync("data-terminal-id");
+        var term = new TerminalScreen(page.Page, id!);
+        await term.WaitForFirstPromptAsync();
+        await term.TypeLineAsync("echo uid=$(id -u) on $(hostname)");
+        await term.WaitForRowAsync("^uid=0 on lab-[0-9a-f]{12}$");
+        await term.WaitForPromptAsync();
+        await term.TypeLineAsync("unshare -n ip -o link | cut -d: -f2");
+        await term.WaitForRowAsync("^lo$"); // a network namespace made by hand, inside the lab
+        await term.WaitForPromptAsync();
+        log.WriteLine(await term.ScreenAsync());
+    }
+}
