@@ -28,5 +28,11 @@ public sealed class LabTests(AppFixture fixture, ITestOutputHelper log) : IAsync
         await term.WaitForRowAsync("^lo$"); // a network namespace made by hand, inside the lab
         await term.WaitForPromptAsync();
         log.WriteLine(await term.ScreenAsync());
+
+        // The lab outlives its shells until ended; ending it ends the shell too.
+        var end = page.Page.GetByRole(AriaRole.Button, new() { Name = "End lab" });
+        await end.ClickAsync();
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Really end the lab?" }).ClickAsync();
+        await Assertions.Expect(page.Page.GetByLabel("exit status")).Not.ToHaveTextAsync("running");
     }
 }
