@@ -89,11 +89,16 @@ public sealed class SandboxHost : IDisposable
             if (RunsOf(ownerId).Count(r => r.Exit is null) >= options.MaxSandboxesPerPerson)
                 throw new SpecValidationException([new SpecError("sandboxes", $"at most {options.MaxSandboxesPerPerson} running at once: stop one first")]);
         CheckTerminalBudget(ownerId);
-        var session = engine.Launch(effective, size);
+        return Register(ownerId, effective, engine.Launch(effective, size), string.Join(' ', effective.Command), hostShell: false);
+    }
+
+    /// <summary>A started process as a run of the person's, with its terminal; its end is noted.</summary>
+    SandboxRun Register(string ownerId, SandboxSpec spec, SandboxSession session, string what, bool hostShell)
+    {
         var run = new SandboxRun
         {
-            Id = NewId(), OwnerId = ownerId, Spec = effective, Session = session, StartedAt = DateTime.UtcNow,
-            Name = $"{_counters.AddOrUpdate(ownerId, 1, (_, n) => n + 1)}: {string.Join(' ', effective.Command)}",
+            Id = NewId(), OwnerId = ownerId, Spec = spec, Session = session, StartedAt = DateTime.UtcNow,
+            Name = $"{_counters.AddOrUpdate(ownerId, 1, (_, n) => n + 1)}: {what}", IsHostShell = hostShell,
         };
         _runs[run.Id] = run;
         AddTerminal(run, session);
@@ -119,21 +124,9 @@ public sealed class SandboxHost : IDisposable
         CheckTerminalBudget(ownerId);
         var labs = this.labs ?? throw new InvalidOperationException("this server has no labs");
         var lab = labs.Create(LabName(person));
-        var session = labs.Exec(lab.Name, ["/bin/bash", "-l"], terminal: true, size);
-        var run = new SandboxRun
-        {
-            Id = NewId(), OwnerId = ownerId, Spec = lab.Spec with { Command = ["/bin/bash", "-l"], Terminal = true }, Session = session,
-            StartedAt = DateTime.UtcNow, Name = $"{_counters.AddOrUpdate(ownerId, 1, (_, n) => n + 1)}: host shell", IsHostShell = true,
-        };
-        _runs[run.Id] = run;
-        AddTerminal(run, session);
-        session.Completion.ContinueWith(t =>
-        {
-            run.Exit = t.Result;
-            Changed?.Invoke(ownerId);
-        }, TaskScheduler.Default);
-        Changed?.Invoke(ownerId);
-        return run;
+        string[] shell = ["/bin/bash", "-l"];
+        var session = labs.Exec(lab.Name, shell, terminal: true, size);
+        return Register(ownerId, lab.Spec with { Command = shell, Terminal = true }, session, "host shell", hostShell: true);
     }
 
     /// <summary>Ends the person's lab: every process in it, its shells included; its root is gone.</summary>
