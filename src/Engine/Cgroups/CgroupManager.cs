@@ -38,9 +38,11 @@ public sealed class CgroupManager
     /// the cgroup is how every process of the sandbox is found and killed. On any failure,
     /// what was made is removed and a <see cref="CgroupException"/> names the file and errno.
     /// </summary>
-    public SandboxCgroup Create(string id, ResourceLimits limits)
+    public SandboxCgroup Create(string id, ResourceLimits limits) => Create(id, limits, checkName: true);
+
+    SandboxCgroup Create(string id, ResourceLimits limits, bool checkName)
     {
-        CgroupArguments.CheckName(id, nameof(id));
+        if (checkName) CgroupArguments.CheckName(id, nameof(id));
         CgroupArguments.CheckLimits(limits);
         var made = new List<string>();
         try
@@ -61,6 +63,14 @@ public sealed class CgroupManager
                 try { CgroupFs.RemoveTree(dir, DateTime.UtcNow.AddSeconds(1)); } catch (CgroupException) { }
             throw;
         }
+    }
+
+    /// <summary>A cgroup inside another sandbox's (a lab's): whatever it holds counts against both.</summary>
+    public SandboxCgroup CreateNested(string parentId, string id, ResourceLimits limits)
+    {
+        CgroupArguments.CheckName(parentId, nameof(parentId));
+        CgroupArguments.CheckName(id, nameof(id));
+        return Create($"{parentId}/{id}", limits, checkName: false);
     }
 
     /// <summary>A sandbox cgroup made earlier (by this process or another), by its id.</summary>

@@ -94,6 +94,17 @@ public sealed partial class LabManager : IDisposable
         return _engine.ExecInto(lab.CgroupId, lab.Spec, lab.InitPid, lab.CgroupId, command, terminal, size);
     }
 
+    /// <summary>
+    /// A sandbox inside the lab (its paths, its ids and its limits are the lab's): with the user
+    /// namespace off it runs as the lab's root, with the mount namespace off it shares the lab's
+    /// mounts. Its rootfs must be in the lab's root filesystem (not /tmp or /usr).
+    /// </summary>
+    public SandboxSession Run(string name, SandboxSpec spec, TerminalSize? size = null)
+    {
+        var lab = Find(name) ?? throw new ArgumentException($"name: there is no running lab called '{name}'");
+        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, Root(name), size);
+    }
+
     /// <summary>Ends the lab: every process killed, its root unmounted, its cgroup and state removed. False if there was none.</summary>
     public bool End(string name)
     {

@@ -28,7 +28,7 @@ public sealed record LabOptions
 /// <summary>
 /// What a lab is, as a sandbox spec: every namespace but time, root of its own user namespace
 /// (a range of 65536 host ids of its own), a size-limited root with the server's /usr read-only
-/// in it, fresh /proc, /sys, /dev and /tmp, Docker's masked paths, the capabilities of root in
+/// in it, fresh /proc, /sys, /dev and /tmp, the capabilities of root in
 /// its own user namespace only, and a seccomp profile that keeps what the workshop does and
 /// refuses kernel surface it does not need.
 /// </summary>
@@ -67,7 +67,11 @@ public static class LabProfile
             MountSpec.Tmpfs("/tmp", options.TmpBytes),
         ],
         MinimalDev = true,
-        MaskPaths = true,
+        // Not Docker's masks: the kernel refuses a fresh /proc or /sys (the workshop's
+        // `mount -t proc`, `unshare --mount-proc`, a sandbox in the lab) where the current one
+        // has paths mounted over. The lab's root is root of its own user namespace only, so the
+        // masked files (sysrq-trigger, /proc/sys, kcore…) belong to an owner it cannot act for.
+        MaskPaths = false,
         Hostname = name,
         Environment = new EnvironmentSpec
         {

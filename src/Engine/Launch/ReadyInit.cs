@@ -35,7 +35,8 @@ internal sealed class ReadyInit
     /// map its ids, put it in <paramref name="cgroup"/> (or a new one). Nothing is left behind on failure.</summary>
     /// <param name="extraFds">fds 5 and on (<see cref="InheritedFds"/>), for an exec.</param>
     public static ReadyInit Start(SandboxEngine engine, List<string> argv, IReadOnlyList<SafeFileHandle?> extraFds, bool terminal,
-        SandboxCgroup? cgroup, SandboxSpec? mapIdsOf, bool forks, StoryBuilder steps, long mountGeneration = 0)
+        SandboxCgroup? cgroup, SandboxSpec? mapIdsOf, bool forks, StoryBuilder steps, long mountGeneration = 0,
+        int? mapsFromUserNamespaceOf = null, int forkDepth = 1)
     {
         var ownsCgroup = cgroup is null;
         cgroup ??= engine.Cgroups.Create(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)), new ResourceLimits());
@@ -55,9 +56,10 @@ internal sealed class ReadyInit
             if (hello is null) throw EarlyExit(steps, stdio, Path.GetFileName(argv[0]));
             if (hello.Type != MessageType.Hello)
                 throw new SandboxException("launch", "read", 71 /*EPROTO*/, $"init said {hello.Type} before hello", steps.Story());
-            var initPid = forks ? ChildOf(pid) : pid;
+            var initPid = pid;
+            if (forks) for (var i = 0; i < forkDepth; i++) initPid = ChildOf(initPid);
             initPidfd = initPid == pid ? pidfd : OpenPidfd(initPid);
-            if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps);
+            if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps, mapsFromUserNamespaceOf);
             // Only init: unshare's waiting parent ends with its child (--kill-child; we kill it too).
             cgroup.AddProcess(initPid);
             steps.Add(new LaunchStep("join cgroup", true, 0, cgroup.RelativePath));
@@ -158,7 +160,7 @@ internal sealed class ReadyInit
         return int.Parse(text.Split(' ')[0]);
     }
 
-    static void WriteIdMaps(int pid, SandboxSpec spec, StoryBuilder steps)
+    static void WriteIdMaps(int pid, SandboxSpec spec, StoryBuilder steps, int? fromUserNamespaceOf)
     {
         // As root of the parent namespace we may map any range, in one write each (user_namespaces(7)):
         // no newuidmap round trip, which was most of the cost of `unshare --map-users`.
@@ -167,8 +169,12 @@ internal sealed class ReadyInit
         var gid = Lines(spec.EffectiveGidMap);
         try
         {
-            File.WriteAllText($"/proc/{pid}/uid_map", uid);
-            File.WriteAllText($"/proc/{pid}/gid_map", gid);
+            if (fromUserNamespaceOf is { } parent) WriteFromParent(parent, pid, uid, gid);
+            else
+            {
+                File.WriteAllText($"/proc/{pid}/uid_map", uid);
+                File.WriteAllText($"/proc/{pid}/gid_map", gid);
+            }
         }
         catch (IOException e)
         {
@@ -176,5 +182,21 @@ internal sealed class ReadyInit
             throw new SandboxException("id maps", "write uid_map", Errno.EPERM, e.Message, steps.Story());
         }
         steps.Add(new LaunchStep("id maps", true, 0, $"uid {uid.Trim()}, gid {gid.Trim()}".Replace('\n', ';')));
+    }
+
+    /// <summary>
+    /// A nested user namespace's maps can only be written from its parent namespace (not from
+    /// an ancestor): a helper joins the parent's user namespace (a lab's) and writes them there,
+    /// in the parent's ids.
+    /// </summary>
+    static void WriteFromParent(int parentPid, int pid, string uid, string gid)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("nsenter",
+            ["--target", parentPid.ToString(), "--user", "--", "/bin/sh", "-c", "printf '%s' \"$1\" > /proc/$3/uid_map && printf '%s' \"$2\" > /proc/$3/gid_map", "sh", uid, gid, pid.ToString()])
+        { RedirectStandardError = true, UseShellExecute = false };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new IOException($"writing the id maps from the lab's user namespace: {err.Trim()}");
     }
 }

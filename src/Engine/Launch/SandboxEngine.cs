@@ -91,6 +91,47 @@ public sealed class SandboxEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// A sandbox inside another one (a lab): made from within the outer one's namespaces, so its
+    /// namespaces nest in the outer's (with user namespace off it runs as the outer's root), its
+    /// paths and id maps are the outer's, and its cgroup is a child of the outer's (every limit
+    /// of the outer bounds it). <paramref name="outerRootOnHost"/> is where the outer's root is
+    /// seen from here: the rootfs must be in it (for the validation and the mount points).
+    /// </summary>
+    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, string outerRootOnHost, TerminalSize? size)
+    {
+        if (spec.Rootfs is not { Length: > 0 } inner || !Path.IsPathRooted(inner))
+            throw new SpecValidationException([new SpecError("rootfs", "give the absolute path of a directory inside the lab")]);
+        var onHost = outerRootOnHost.TrimEnd('/') + inner;
+        SpecValidator.ThrowIfInvalid(spec with { Rootfs = onHost });
+        if (!File.Exists(InitPath))
+            throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
+        var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
+        MountPoints.Create(plan with { Rootfs = onHost });
+        var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
+        using var init = File.OpenHandle(InitPath);
+        // Into every namespace of the outer sandbox (its mount namespace too: its /usr is ours,
+        // so unshare and init's libraries are there), then unshare makes the inner's from there.
+        var unshare = PlanBuilder.UnshareArgs(spec, $"/proc/self/fd/{InheritedFds.Init}");
+        List<string> argv = ["nsenter", "--target", outerPid.ToString(), "--user", "--mount", "--net", "--uts", "--ipc", "--pid", "--cgroup", "--", .. unshare];
+        var cgroup = Cgroups.CreateNested(outerCgroupId, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)), spec.Limits);
+        ReadyInit? ready = null;
+        try
+        {
+            // nsenter forks to enter the pid namespace; unshare forks again to make the inner's.
+            ready = ReadyInit.Start(this, argv, [null, init], plan.Terminal, cgroup, spec.Namespaces.User ? spec : null, forks: true, steps,
+                mapsFromUserNamespaceOf: spec.Namespaces.User ? outerPid : null, forkDepth: spec.Namespaces.Pid ? 2 : 1);
+            var started = Run(ready, plan, spec.Rootfs!, steps);
+            return new SandboxSession(this, cgroup.Id, spec, plan, cgroup, started, null);
+        }
+        catch
+        {
+            ready?.Dispose(deleteCgroup: false);
+            cgroup.Delete();
+            throw;
+        }
+    }
+
     static string Maps(IReadOnlyList<IdMapping> m) => string.Join(',', m.Select(x => $"{x.Inside}:{x.Outside}:{x.Count}"));
 
     /// <summary>Blocks until no pre-start is under way (for measurements and tests that count processes).</summary>

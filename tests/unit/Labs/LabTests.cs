@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Playground.Engine.Labs;
 using Playground.Engine.Launch;
+using Playground.Tests.Support;
 
 namespace Playground.Tests.Labs;
 
@@ -200,6 +201,7 @@ public sealed class LabTests(LabFixture f)
             gcc -o /root/probe /root/probe.c && /root/probe
             unshare -n ip -o link | cut -d: -f2 | tr -d ' \n'; echo
             unshare -m sh -c 'mount -t tmpfs none /mnt && echo mounted'
+            unshare -pf --mount-proc sh -c 'echo "fresh-proc $(ls /proc | grep -c "^[0-9]")"'
             strace -f -o /dev/null /bin/true && echo traced
             """);
         Assert.True(code == 0, err);
@@ -207,6 +209,7 @@ public sealed class LabTests(LabFixture f)
         Assert.All(first, p => Assert.EndsWith(":EPERM", p));
         Assert.Contains("\nlo\n", output);
         Assert.Contains("mounted", output);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, @"fresh-proc [1-6]\n"), output); // the workshop's own pid namespace with its /proc
         Assert.Contains("traced", output);
         Assert.True(Labs.End("calls"));
     }
@@ -250,6 +253,44 @@ public sealed class LabTests(LabFixture f)
         Assert.Equal("0", lines[3]);
         Assert.True(Labs.End("reader"));
         Assert.True(Labs.End("victim"));
+    }
+
+    [Fact]
+    public void A_sandbox_runs_inside_a_lab_with_the_labs_paths_ids_and_limits()
+    {
+        var lab = Labs.Create("nest");
+        // A busybox root made inside the lab, as its root would (owned by the lab's ids).
+        var toy = Path.Combine(f.Data, "labs", "nest", "root", "srv", "toy"); // /srv: searchable by the inner root (lab uid 1000), unlike /root
+        Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
+        HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+        var spec = Playground.Engine.Spec.SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+            "id -u; hostname; cat /proc/self/uid_map | tr -s ' '; cat /proc/self/cgroup | grep -c pids") with
+        {
+            Hostname = "inner",
+            UidMap = [new(0, 1000, 64000)], GidMap = [new(0, 1000, 64000)], // the lab's ids, as /etc/subuid in the lab says
+        };
+        using (var inner = Labs.Run("nest", spec))
+        {
+            inner.CloseInput();
+            var output = new StreamReader(inner.Output).ReadToEnd();
+            Assert.True(inner.Completion.Wait(TimeSpan.FromSeconds(30)));
+            var lines = output.Split('\n');
+            Assert.Equal("0", lines[0]);
+            Assert.Equal("inner", lines[1]);
+            Assert.Equal(" 0 1000 64000", lines[2]); // seen from inside: lab ids, not the host's
+            Assert.Equal(0, inner.Completion.Result.Code);
+            // Its cgroup is a child of the lab's: the lab's limits bound it.
+            Assert.StartsWith(lab.CgroupId + "/", inner.Cgroup.Id);
+        }
+        // The lab sees the sandbox's process tree in its own pid namespace while it runs.
+        using (var sleeper = Labs.Run("nest", spec with { Command = ["/bin/sleep", "30"] }))
+        {
+            var (_, ps, _) = f.Sh("nest", "ps -e -o comm= | grep -c '^sleep$'");
+            Assert.Equal("1\n", ps);
+            sleeper.Kill();
+        }
+        Assert.Equal("alive\n", f.Sh("nest", "echo alive").Out); // ending the sandbox did not end the lab
+        Assert.True(Labs.End("nest"));
     }
 
     [Fact]
