@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
+using Playground.Engine;
 using Playground.Engine.Labs;
 using Playground.Engine.Launch;
 
@@ -44,6 +45,33 @@ internal static class LabBenchCommand
             Console.WriteLine($"(a) start to a bash prompt, {runs} runs each, interleaved after 3 unmeasured:");
             Console.WriteLine($"    lab create + exec bash -i      p50 {P(lab, 50):0.0} ms  p95 {P(lab, 95):0.0} ms");
             Console.WriteLine($"    peer: unshare -Urmpfnui bash -i p50 {P(peer, 50):0.0} ms  p95 {P(peer, 95):0.0} ms");
+
+            // (d) a sandbox inside a lab beside the same sandbox outside (both cold: no pre-started init)
+            var host = Path.Combine(data, "toy");
+            Directory.CreateDirectory(host);
+            File.SetUnixFileMode(host, (UnixFileMode)0x1ed);
+            Playground.Engine.Rootfs.BusyboxRootfs.Create(host);
+            var inLab = labs.Create("inside");
+            var toy = Path.Combine(data, "labs", "inside", "root", "srv", "toy");
+            Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
+            foreach (var e in new[] { toy }.Concat(Directory.EnumerateFileSystemEntries(toy, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })))
+                Lchown(e, inLab.FirstId);
+            using var outside = new SandboxEngine(new EngineOptions { Prestart = 0 });
+            var specOut = Playground.Engine.Spec.SandboxSpec.Default(host, "/bin/true");
+            var specIn = Playground.Engine.Spec.SandboxSpec.Default("/srv/toy", "/bin/true") with { UidMap = [new(0, 1000, 64000)], GidMap = [new(0, 1000, 64000)] };
+            var tOut = new List<double>();
+            var tIn = new List<double>();
+            for (var i = 0; i < runs + 3; i++)
+            {
+                var a = Time(() => outside.Launch(specOut));
+                var b = Time(() => labs.Run("inside", specIn));
+                if (i >= 3) { tOut.Add(a); tIn.Add(b); }
+            }
+            labs.End("inside");
+            Console.WriteLine();
+            Console.WriteLine($"(d) /bin/true in a busybox root, launch to exit, {runs} runs each, cold (no pre-started init):");
+            Console.WriteLine($"    outside a lab  p50 {P(tOut, 50):0.0} ms  p95 {P(tOut, 95):0.0} ms");
+            Console.WriteLine($"    inside a lab   p50 {P(tIn, 50):0.0} ms  p95 {P(tIn, 95):0.0} ms  ({P(tIn, 50) / P(tOut, 50):0.00}x)");
 
             // (b) leaks; first let what (a) ended finish ending (unshare parents are reaped by init)
             Settle();
@@ -140,6 +168,24 @@ internal static class LabBenchCommand
         ["ptys (/dev/pts entries)"] = Directory.GetFileSystemEntries("/dev/pts").Length,
         ["files under the labs directory"] = Directory.Exists(Path.Combine(data, "labs")) ? Directory.GetFileSystemEntries(Path.Combine(data, "labs"), "*", SearchOption.AllDirectories).Length : 0,
     };
+
+    static double Time(Func<SandboxSession> launch)
+    {
+        var sw = Stopwatch.StartNew();
+        using var s = launch();
+        s.CloseInput();
+        s.Completion.Wait();
+        sw.Stop();
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int lchown(string path, uint uid, uint gid);
+
+    static void Lchown(string path, uint id)
+    {
+        if (lchown(path, id, id) < 0) throw new IOException($"lchown {path} failed");
+    }
 
     static void Settle()
     {

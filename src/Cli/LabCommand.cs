@@ -48,6 +48,44 @@ internal static class LabCommand
             return AttachedRun.Attach(session);
         });
 
+        var specOptions = new SpecOptions();
+        var run = new Command("run",
+            "Synopsis: playground lab run NAME [the options of playground run] -- COMMAND [ARG...]\n  A sandbox inside the lab: " +
+            "--rootfs and mount sources are the lab's paths, ids are the lab's (root inside is lab uid 1000 unless --uid-map says " +
+            "otherwise; with --ns excluding user it is the lab's root), and the lab's limits bound it. Exit status as playground run.")
+        {
+            name,
+        };
+        foreach (var o in specOptions.All) run.Options.Add(o);
+        run.Arguments.Add(specOptions.Command);
+        run.SetAction(r =>
+        {
+            // Relative paths are the lab's, from its root's home.
+            var request = specOptions.Build(r, Tty.IsTerminal(0), "/root");
+            foreach (var e in request.Errors) Console.Error.WriteLine($"playground lab run: {e}");
+            if (request.Errors.Count > 0) return Program.LaunchFailed;
+            var spec = request.Spec;
+            // The engine's default maps are host ids; in a lab, ids are the lab's: its /etc/subuid range.
+            if (spec.Namespaces.User && spec.UidMap.Count == 0) spec = spec with { UidMap = [new(0, 1000, 64000)] };
+            if (spec.Namespaces.User && spec.GidMap.Count == 0) spec = spec with { GidMap = [new(0, 1000, 64000)] };
+            SandboxSession session;
+            try
+            {
+                session = Labs(r.GetValue(data)!, r.GetValue(firstId)).Run(r.GetValue(name)!, spec, spec.Terminal ? Tty.GetSize() : null);
+            }
+            catch (SpecValidationException e)
+            {
+                foreach (var err in e.Errors) Console.Error.WriteLine($"playground lab run: {err}");
+                return Program.LaunchFailed;
+            }
+            catch (Exception e) when (e is ArgumentException or SandboxException or IOException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"playground lab run: {e.Message}");
+                return Program.LaunchFailed;
+            }
+            return AttachedRun.Attach(session, request.Flags.Story);
+        });
+
         var list = new Command("list", "The running labs.");
         list.SetAction(r =>
         {
@@ -66,7 +104,7 @@ internal static class LabCommand
             return 1;
         }));
 
-        return new Command("lab", "Labs: an isolated host per person, where every command of the workshop works by hand.") { data, firstId, create, exec, list, end };
+        return new Command("lab", "Labs: an isolated host per person, where every command of the workshop works by hand.") { data, firstId, create, exec, run, list, end };
     }
 
     static LabManager Labs(string dataDir, uint firstId) => new(new LabOptions { DataDirectory = Path.GetFullPath(dataDir), FirstId = firstId });

@@ -50,9 +50,33 @@ public sealed class LabCliTests : IDisposable
         Assert.Equal("", Lab("list").Out);
     }
 
+    [Fact]
+    public void Lab_run_starts_a_sandbox_inside_the_lab_with_its_paths_and_ids()
+    {
+        Assert.Equal(0, Lab("create", "nested").Code);
+        // A root built by hand on the lab host, as the workshop does.
+        var made = Lab("exec", "nested", "--", "/bin/sh", "-c",
+            "mkdir -p /srv/toy/bin && cp /usr/bin/busybox /srv/toy/ && for a in sh id cat; do ln -s ../busybox /srv/toy/bin/$a; done");
+        Assert.True(made.Code == 0, made.Err);
+        var inner = Lab("run", "nested", "--rootfs", "/srv/toy", "--", "/bin/sh", "-c", "id -u; cat /proc/self/uid_map");
+        Assert.True(inner.Code == 0, inner.Err);
+        var lines = inner.Out.Split('\n');
+        Assert.Equal("0", lines[0]);
+        Assert.Equal("0 1000 64000", string.Join(' ', lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries))); // lab ids
+        // The user namespace off: the lab's own root.
+        var asLabRoot = Lab("run", "nested", "--rootfs", "/srv/toy", "--ns", "mount,pid", "--", "/bin/cat", "/proc/self/uid_map");
+        Assert.True(asLabRoot.Code == 0, asLabRoot.Err);
+        Assert.Equal($"0 {FirstId} 65536", string.Join(' ', asLabRoot.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Trim());
+        var missing = Lab("run", "nested", "--rootfs", "/srv/none", "--", "/bin/sh");
+        Assert.Equal(Playground.Cli.Program.LaunchFailed, missing.Code);
+        Assert.Contains("rootfs", missing.Err);
+        Assert.Equal(0, Lab("end", "nested").Code);
+    }
+
     public void Dispose()
     {
         Lab("end", "cli");
+        Lab("end", "nested");
         try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
     }
 }
