@@ -102,7 +102,8 @@ public sealed partial class LabManager : IDisposable
     public SandboxSession Run(string name, SandboxSpec spec, TerminalSize? size = null)
     {
         var lab = Find(name) ?? throw new ArgumentException($"name: there is no running lab called '{name}'");
-        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, Root(name), size);
+        var reaper = Reaper.Ensure(_options.LabsDirectory);
+        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, Root(name), [reaper, "map", lab.InitPid.ToString()], size);
     }
 
     /// <summary>Ends the lab: every process killed, its root unmounted, its cgroup and state removed. False if there was none.</summary>

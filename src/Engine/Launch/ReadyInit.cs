@@ -36,7 +36,7 @@ internal sealed class ReadyInit
     /// <param name="extraFds">fds 5 and on (<see cref="InheritedFds"/>), for an exec.</param>
     public static ReadyInit Start(SandboxEngine engine, List<string> argv, IReadOnlyList<SafeFileHandle?> extraFds, bool terminal,
         SandboxCgroup? cgroup, SandboxSpec? mapIdsOf, bool forks, StoryBuilder steps, long mountGeneration = 0,
-        int? mapsFromUserNamespaceOf = null, int forkDepth = 1)
+        IReadOnlyList<string>? mapWriter = null, int forkDepth = 1)
     {
         var ownsCgroup = cgroup is null;
         cgroup ??= engine.Cgroups.Create(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)), new ResourceLimits());
@@ -59,7 +59,7 @@ internal sealed class ReadyInit
             var initPid = pid;
             if (forks) for (var i = 0; i < forkDepth; i++) initPid = ChildOf(initPid);
             initPidfd = initPid == pid ? pidfd : OpenPidfd(initPid);
-            if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps, mapsFromUserNamespaceOf);
+            if (mapIdsOf is not null) WriteIdMaps(initPid, mapIdsOf, steps, mapWriter);
             // Only init: unshare's waiting parent ends with its child (--kill-child; we kill it too).
             cgroup.AddProcess(initPid);
             steps.Add(new LaunchStep("join cgroup", true, 0, cgroup.RelativePath));
@@ -160,7 +160,7 @@ internal sealed class ReadyInit
         return int.Parse(text.Split(' ')[0]);
     }
 
-    static void WriteIdMaps(int pid, SandboxSpec spec, StoryBuilder steps, int? fromUserNamespaceOf)
+    static void WriteIdMaps(int pid, SandboxSpec spec, StoryBuilder steps, IReadOnlyList<string>? writer)
     {
         // As root of the parent namespace we may map any range, in one write each (user_namespaces(7)):
         // no newuidmap round trip, which was most of the cost of `unshare --map-users`.
@@ -169,7 +169,7 @@ internal sealed class ReadyInit
         var gid = Lines(spec.EffectiveGidMap);
         try
         {
-            if (fromUserNamespaceOf is { } parent) WriteFromParent(parent, pid, uid, gid);
+            if (writer is not null) WriteFromParent(writer, pid, uid, gid);
             else
             {
                 File.WriteAllText($"/proc/{pid}/uid_map", uid);
@@ -186,14 +186,13 @@ internal sealed class ReadyInit
 
     /// <summary>
     /// A nested user namespace's maps can only be written from its parent namespace (not from
-    /// an ancestor): a helper joins the parent's user namespace (a lab's) and writes them there,
-    /// in the parent's ids.
+    /// an ancestor): <paramref name="writer"/> (e.g. a lab's <c>reaper map LABPID</c>) joins it
+    /// and writes them there, in the parent's ids; it is given PID, UIDMAP and GIDMAP.
     /// </summary>
-    static void WriteFromParent(int parentPid, int pid, string uid, string gid)
+    static void WriteFromParent(IReadOnlyList<string> writer, int pid, string uid, string gid)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("nsenter",
-            ["--target", parentPid.ToString(), "--user", "--", "/bin/sh", "-c", "printf '%s' \"$1\" > /proc/$3/uid_map && printf '%s' \"$2\" > /proc/$3/gid_map", "sh", uid, gid, pid.ToString()])
-        { RedirectStandardError = true, UseShellExecute = false };
+        var psi = new System.Diagnostics.ProcessStartInfo(writer[0]) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in writer.Skip(1).Concat([pid.ToString(), uid, gid])) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var err = p.StandardError.ReadToEnd();
         p.WaitForExit();

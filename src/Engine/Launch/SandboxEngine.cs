@@ -98,7 +98,7 @@ public sealed class SandboxEngine : IDisposable
     /// of the outer bounds it). <paramref name="outerRootOnHost"/> is where the outer's root is
     /// seen from here: the rootfs must be in it (for the validation and the mount points).
     /// </summary>
-    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, string outerRootOnHost, TerminalSize? size)
+    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, string outerRootOnHost, IReadOnlyList<string> mapWriter, TerminalSize? size)
     {
         if (spec.Rootfs is not { Length: > 0 } inner || !Path.IsPathRooted(inner))
             throw new SpecValidationException([new SpecError("rootfs", "give the absolute path of a directory inside the lab")]);
@@ -120,7 +120,7 @@ public sealed class SandboxEngine : IDisposable
         {
             // nsenter forks to enter the pid namespace; unshare forks again to make the inner's.
             ready = ReadyInit.Start(this, argv, [null, init], plan.Terminal, cgroup, spec.Namespaces.User ? spec : null, forks: true, steps,
-                mapsFromUserNamespaceOf: spec.Namespaces.User ? outerPid : null, forkDepth: spec.Namespaces.Pid ? 2 : 1);
+                mapWriter: mapWriter, forkDepth: spec.Namespaces.Pid ? 2 : 1);
             var started = Run(ready, plan, spec.Rootfs!, steps);
             return new SandboxSession(this, cgroup.Id, spec, plan, cgroup, started, null);
         }
