@@ -19,12 +19,13 @@ internal static class LabBenchCommand
         var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 50, Description = "Measured lab starts (and peer starts)." };
         var cycles = new Option<int>("--cycles") { DefaultValueFactory = _ => 200, Description = "Create/end cycles for the leak count." };
         var idle = new Option<int>("--idle") { DefaultValueFactory = _ => 20, Description = "Labs kept idle at once (each with a bash) for the memory figure." };
-        var command = new Command("lab", "Lab start to a shell prompt vs unshare + bash; leaks after create/end cycles; memory per idle lab.") { runs, cycles, idle };
-        command.SetAction(r => Run(r.GetValue(runs), r.GetValue(cycles), r.GetValue(idle)));
+        var density = new Option<int>("--density") { DefaultValueFactory = _ => 0, Description = "Idle labs (each with a bash) to hold while keystroke echo is measured in one more (0: skip)." };
+        var command = new Command("lab", "Lab start to a shell prompt vs unshare + bash; leaks after create/end cycles; memory per idle lab; echo among many idle labs.") { runs, cycles, idle, density };
+        command.SetAction(r => Run(r.GetValue(runs), r.GetValue(cycles), r.GetValue(idle), r.GetValue(density)));
         return command;
     }
 
-    static int Run(int runs, int cycles, int idle)
+    static int Run(int runs, int cycles, int idle, int density)
     {
         var data = Directory.CreateTempSubdirectory("playground-labbench-").FullName;
         File.SetUnixFileMode(data, (UnixFileMode)0x1ed);
@@ -110,6 +111,7 @@ internal static class LabBenchCommand
             Console.WriteLine($"    so beyond the shell: {charged - shell + unshare:0} KiB");
             foreach (var s in sessions) s.Dispose();
             for (var i = 0; i < idle; i++) labs.End($"idle{i}");
+            if (density > 0) Density(labs, density);
             return 0;
         }
         finally
@@ -118,6 +120,54 @@ internal static class LabBenchCommand
             Directory.Delete(data, recursive: true);
         }
     }
+
+    /// <summary>
+    /// (e) <paramref name="count"/> idle labs, each with an interactive bash on a PTY, then one
+    /// more where single keys are typed and their echo read back from the PTY (the server's side
+    /// of a keystroke; the browser adds its own, see docs/web.md).
+    /// </summary>
+    static void Density(LabManager labs, int count)
+    {
+        var sessions = new List<SandboxSession>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                labs.Create($"d{i}");
+                sessions.Add(labs.Exec($"d{i}", ["/bin/bash", "-i"], terminal: true));
+                WaitFor(sessions[^1].Output, $"root@d{i}:");
+            }
+            var made = clock.Elapsed.TotalSeconds;
+            labs.Create("probe");
+            using var shell = labs.Exec("probe", ["/bin/cat"], terminal: true);
+            Thread.Sleep(200);
+            var echo = new List<double>();
+            var buffer = new byte[256];
+            for (var i = 0; i < 220; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                shell.Input.Write("x"u8);
+                shell.Input.Flush();
+                if (shell.Output.Read(buffer) <= 0) throw new IOException("the probe's terminal ended");
+                sw.Stop();
+                if (i >= 20) echo.Add(sw.Elapsed.TotalMilliseconds);
+                Thread.Sleep(20);
+            }
+            Console.WriteLine();
+            Console.WriteLine($"(e) {count} idle labs, each with an interactive bash, made in {made:0} s; MemAvailable now {MemAvailableMiB():0} MiB");
+            Console.WriteLine($"    keystroke -> echo on a PTY in one more lab (cat), 200 keys: p50 {P(echo, 50):0.00} ms  p99 {P(echo, 99):0.00} ms  max {echo.Max():0.00} ms");
+        }
+        finally
+        {
+            foreach (var s in sessions) s.Dispose();
+            for (var i = 0; i < count; i++) labs.End($"d{i}");
+            labs.End("probe");
+        }
+    }
+
+    static double MemAvailableMiB() =>
+        long.Parse(File.ReadAllLines("/proc/meminfo").First(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
 
     static double LabToPrompt(LabManager labs, string name)
     {

@@ -48,7 +48,8 @@ public sealed partial class LabManager : IDisposable
         using var _ = LockLabs();
         if (Find(name) is { } running) return running;
         Cleanup(name);
-        var slot = Enumerable.Range(0, _options.MaxLabs).FirstOrDefault(s => AllStates().All(l => l.Slot != s), -1);
+        var used = AllStates().Select(l => l.Slot).ToHashSet();
+        var slot = Enumerable.Range(0, _options.MaxLabs).FirstOrDefault(s => !used.Contains(s), -1);
         if (slot < 0) throw new InvalidOperationException($"this server has room for {_options.MaxLabs} labs");
         var firstId = _options.FirstId + (uint)slot * 65536;
         var reaper = Reaper.Ensure(_options.LabsDirectory);
