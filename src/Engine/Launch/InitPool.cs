@@ -51,7 +51,7 @@ internal sealed class InitPool(int perKind) : IDisposable
         {
             var ago = (DateTime.UtcNow - found.StartedAt).TotalMilliseconds;
             steps.AddEarlier(found.Story, ago);
-            steps.Add(new LaunchStep("pre-started init", true, 0, $"pid {found.InitPid}, ready since {ago:0} ms"));
+            steps.Add(new LaunchStep("pre-started init", true, 0, $"pid {found.InitPid}, spawned {ago:0} ms before"));
         }
         return found;
     }

@@ -26,7 +26,8 @@ internal sealed class ReadyInit
     public required bool OwnsCgroup { get; init; }
     /// <summary>Spawn, id maps and cgroup, stamped from <see cref="StartedAt"/>.</summary>
     public required LaunchStory Story { get; init; }
-    public DateTime StartedAt { get; } = DateTime.UtcNow;
+    /// <summary>When its story's clock started (the spawn), which its steps' times count from.</summary>
+    public DateTime StartedAt { get; init; } = DateTime.UtcNow;
     /// <summary>The mount table's generation when unshare copied it (see <see cref="InitPool"/>).</summary>
     public long MountGeneration { get; init; }
     bool _handed;
@@ -66,7 +67,7 @@ internal sealed class ReadyInit
             return new ReadyInit
             {
                 Pid = pid, PidFd = pidfd, InitPid = initPid, InitPidFd = initPidfd, Stdio = stdio, Spawned = spawned,
-                Cgroup = cgroup, OwnsCgroup = ownsCgroup, Story = steps.Story(), MountGeneration = mountGeneration,
+                Cgroup = cgroup, OwnsCgroup = ownsCgroup, Story = steps.Story(), MountGeneration = mountGeneration, StartedAt = steps.StartedAt,
             };
         }
         catch

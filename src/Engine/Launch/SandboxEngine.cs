@@ -248,6 +248,8 @@ public sealed class SandboxEngine : IDisposable
     internal sealed class StoryBuilder(System.Diagnostics.Stopwatch clock)
     {
         readonly List<LaunchStep> _steps = [];
+        /// <summary>When this story's clock started (its steps' times count from here).</summary>
+        public DateTime StartedAt { get; } = DateTime.UtcNow - clock.Elapsed;
         public StoryBuilder Add(LaunchStep step) { _steps.Add(step with { AtMs = clock.Elapsed.TotalMilliseconds }); return this; }
         /// <summary>Steps of a pre-started init, stamped on its own clock: shown before this launch began (negative times).</summary>
         public void AddEarlier(LaunchStory earlier, double startedMsAgo)
