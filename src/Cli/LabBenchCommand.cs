@@ -55,8 +55,7 @@ internal static class LabBenchCommand
             var inLab = labs.Create("inside");
             var toy = Path.Combine(data, "labs", "inside", "root", "srv", "toy");
             Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
-            foreach (var e in new[] { toy }.Concat(Directory.EnumerateFileSystemEntries(toy, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })))
-                Lchown(e, inLab.FirstId);
+            Playground.Engine.Rootfs.TreeOwner.ChownTree(toy, inLab.FirstId, inLab.FirstId);
             using var outside = new SandboxEngine(new EngineOptions { Prestart = 0 });
             var specOut = Playground.Engine.Spec.SandboxSpec.Default(host, "/bin/true");
             var specIn = Playground.Engine.Spec.SandboxSpec.Default("/srv/toy", "/bin/true") with { UidMap = [new(0, 1000, 64000)], GidMap = [new(0, 1000, 64000)] };
@@ -227,14 +226,6 @@ internal static class LabBenchCommand
         s.Completion.Wait();
         sw.Stop();
         return sw.Elapsed.TotalMilliseconds;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    static extern int lchown(string path, uint uid, uint gid);
-
-    static void Lchown(string path, uint id)
-    {
-        if (lchown(path, id, id) < 0) throw new IOException($"lchown {path} failed");
     }
 
     static void Settle()

@@ -9,7 +9,7 @@ namespace Playground.Engine.Labs;
 /// the server's merged-/usr links (bin → usr/bin…), mount points for /usr, /proc, /sys, /dev
 /// and /tmp, and a generated /etc. Owned by the lab's root.
 /// </summary>
-internal static partial class LabRoot
+internal static class LabRoot
 {
     static readonly string[] Directories =
     [
@@ -61,7 +61,7 @@ internal static partial class LabRoot
         File.WriteAllText(Path.Combine(etc, "subgid"), "root:1000:64000\n");
         File.CreateSymbolicLink(Path.Combine(etc, "mtab"), "/proc/self/mounts");
 
-        ChownTree(root, firstId);
+        Rootfs.TreeOwner.ChownTree(root, firstId, firstId); // it is ours alone until the lab starts
     }
 
     static void CopyFiles(string from, string to)
@@ -70,21 +70,5 @@ internal static partial class LabRoot
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from))
             if (new FileInfo(file).LinkTarget is null) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-    }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int lchown(string path, uint uid, uint gid);
-
-    /// <summary>Everything of the new root to the lab's root (it is ours alone until the lab starts).</summary>
-    static void ChownTree(string root, uint id)
-    {
-        Own(root);
-        foreach (var e in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
-            Own(e.FullName);
-
-        void Own(string path)
-        {
-            if (lchown(path, id, id) < 0) throw new IOException($"lchown {path}: {Errno.Describe(Marshal.GetLastPInvokeError())}");
-        }
     }
 }

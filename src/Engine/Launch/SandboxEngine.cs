@@ -103,6 +103,9 @@ public sealed class SandboxEngine : IDisposable
         if (spec.Rootfs is not { Length: > 0 } inner || !Path.IsPathRooted(inner))
             throw new SpecValidationException([new SpecError("rootfs", "give the absolute path of a directory inside the lab")]);
         var onHost = outerRootOnHost.TrimEnd('/') + inner;
+        if (!Directory.Exists(onHost))
+            throw new SpecValidationException([new SpecError("rootfs",
+                $"'{inner}' is not a directory on the lab's root filesystem (a sandbox's root in a lab must be there, not under /tmp or /usr)")]);
         SpecValidator.ThrowIfInvalid(spec with { Rootfs = onHost });
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");

@@ -117,7 +117,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         {
             lock (DebianCacheLock) // one debootstrap at a time fills the cache; the others then copy it
                 DebianRootfs.Create(dir, Path.Combine(options.DataDirectory, "cache"), progress: progress);
-            Ownership.ShiftIds(dir, person.OutsideId, Person.IdsPerPerson);
+            TreeOwner.ShiftIds(dir, person.OutsideId, Person.IdsPerPerson);
             return true;
         }, chown: false);
 
@@ -223,7 +223,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         {
             var file = Path.Combine(work, "program.c");
             await File.WriteAllTextAsync(file, source);
-            Ownership.ChownTree(work, person.OutsideId, person.OutsideId);
+            TreeOwner.ChownTree(work, person.OutsideId, person.OutsideId);
             return await Edit(owner, name, (dir, root) => RootfsCompiler.Compile(dir, file, isStatic, output, runAs: root));
         }
         finally { RemoveTree(work); }
@@ -269,8 +269,8 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
         try
         {
             var result = await Task.Run(() => build(work, person));
-            if (chown) Ownership.ChownTree(work, person.OutsideId, person.OutsideId);
-            else Ownership.Chown(work, person.OutsideId, person.OutsideId);
+            if (chown) TreeOwner.ChownTree(work, person.OutsideId, person.OutsideId);
+            else TreeOwner.Chown(work, person.OutsideId, person.OutsideId);
             if (Directory.Exists(target)) throw new ArgumentException($"name: '{name}' was taken meanwhile");
             Directory.Move(work, target);
             return result;

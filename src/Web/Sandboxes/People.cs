@@ -71,7 +71,7 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
             File.SetUnixFileMode(p.Dir, (UnixFileMode)0x1ed);
             File.SetUnixFileMode(Path.Combine(tmp, "rootfs"), (UnixFileMode)0x1ed);
             BusyboxRootfs.Create(Path.Combine(tmp, "rootfs", "busybox"));
-            Ownership.ChownTree(Path.Combine(tmp, "rootfs", "busybox"), p.OutsideId, p.OutsideId);
+            TreeOwner.ChownTree(Path.Combine(tmp, "rootfs", "busybox"), p.OutsideId, p.OutsideId);
             Directory.Move(Path.Combine(tmp, "rootfs"), p.RootfsStore);
             Directory.Delete(tmp);
         }
