@@ -42,6 +42,14 @@ public sealed record PlaygroundOptions
     public long LabTmpBytes { get; set; } = 256L << 20;
     /// <summary>Host id where lab id ranges start (65536 per lab), apart from the sandboxes' person ranges.</summary>
     public uint LabFirstId { get; set; } = 100000 + 65536 * 100;
+    /// <summary>Each person's root filesystem store (/roots in their lab): an ext4 image of this size, sparse on the server's disk.</summary>
+    public long StoreBytes { get; set; } = 2L << 30;
+    /// <summary>A lab nobody has typed in or acted on for this long ends (its roots in /roots are kept)...</summary>
+    public int LabIdleMinutes { get; set; } = 60;
+    /// <summary>...and any lab ends this long after it started...</summary>
+    public double LabMaxHours { get; set; } = 8;
+    /// <summary>...with a warning on the person's page this long before either.</summary>
+    public int LabWarningMinutes { get; set; } = 5;
     /// <summary>End every lab when the server stops (labs otherwise outlive it: they are people's hosts). For tests.</summary>
     public bool EndLabsOnStop { get; set; }
     /// <summary>The Docker engine for "from a Docker image": unix:///path or tcp://host:port; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</summary>
@@ -64,6 +72,9 @@ public sealed record PlaygroundOptions
         if (LabPids < 8) yield return "Playground:LabPids: at least 8";
         if (LabCpus is <= 0 or double.NaN) yield return "Playground:LabCpus: more than 0";
         if (LabWorkspaceBytes < 1 << 20 || LabTmpBytes < 1 << 20) yield return "Playground:LabWorkspaceBytes and LabTmpBytes: at least 1048576 (1 MiB)";
+        if (StoreBytes < 16 << 20) yield return "Playground:StoreBytes: at least 16777216 (16 MiB)";
+        if (LabIdleMinutes < 1 || LabMaxHours <= 0 || LabWarningMinutes < 1 || LabWarningMinutes >= LabIdleMinutes)
+            yield return "Playground:LabIdleMinutes, LabMaxHours and LabWarningMinutes: each more than 0, the warning shorter than the idle time";
         if (LabFirstId < 65536) yield return "Playground:LabFirstId: at least 65536 (below are the server's own users)";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
         if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";

@@ -51,8 +51,12 @@ app.Lifetime.ApplicationStopping.Register(() =>
     app.Services.GetRequiredService<SandboxHost>().Dispose();
     app.Services.GetRequiredService<SandboxEngine>().Dispose();
     var labs = app.Services.GetRequiredService<Playground.Engine.Labs.LabManager>();
-    if (options.EndLabsOnStop) foreach (var lab in labs.List()) labs.End(lab.Name);
-    labs.Dispose(); // otherwise labs run on: they are people's hosts
+    if (options.EndLabsOnStop)
+    {
+        foreach (var lab in labs.List()) labs.End(lab.Name);
+        app.Services.GetRequiredService<People>().UnmountStores(); // no lab holds them now
+    }
+    labs.Dispose(); // otherwise labs run on (they are people's hosts), and their stores stay mounted
 });
 app.Run();
 return 0;

@@ -79,6 +79,7 @@ internal sealed class CgroupV2Hierarchy(string root, string parent) : CgroupHier
             MemoryMaxBytes: CgroupFs.ReadLimit(Path.Combine(dir, "memory.max")),
             PidsCurrent: CgroupFs.ReadLong(Path.Combine(dir, "pids.current")),
             PidsMax: CgroupFs.ReadLimit(Path.Combine(dir, "pids.max")),
-            OomKills: CgroupFs.ReadKey(Path.Combine(dir, "memory.events"), "oom_kill"));
+            OomKills: CgroupFs.ReadKey(Path.Combine(dir, "memory.events"), "oom_kill"),
+            CpuSeconds: CgroupFs.ReadKey(Path.Combine(dir, "cpu.stat"), "usage_usec") / 1e6);
     }
 }

@@ -6,4 +6,5 @@ public sealed record ResourceUsage(
     long? MemoryMaxBytes,
     long PidsCurrent,
     long? PidsMax,
-    long? OomKills);
+    long? OomKills,
+    double? CpuSeconds = null); // cgroup v2's cpu.stat; null on v1, where no cpuacct group is kept

@@ -8,7 +8,18 @@ using Playground.Engine.Spec;
 namespace Playground.Engine.Labs;
 
 /// <summary>A running lab as its state file records it (DataDirectory/labs/NAME/lab.json).</summary>
+/// <param name="Slot">Its place in the labs' id ranges; -1 when the caller gave the range (<see cref="LabSetup.FirstId"/>).</param>
 public sealed record Lab(string Name, int Slot, uint FirstId, int InitPid, long StartTicks, string CgroupId, DateTime Created, SandboxSpec Spec);
+
+/// <summary>What a caller adds to a new lab: the web gives a person's lab the person's own id range and their root filesystem store.</summary>
+/// <param name="FirstId">The host id of the lab's root (65536 ids from there), instead of a free slot's; no other lab may have it.</param>
+/// <param name="Mounts">Bind mounts from the host (their sources must be the lab's own, owned by its ids).</param>
+public sealed record LabSetup(uint? FirstId = null, IReadOnlyList<MountSpec>? Mounts = null);
+
+/// <summary>A lab's use of what it is given, against its limits.</summary>
+public sealed record LabUsage(
+    long MemoryBytes, long? MemoryMaxBytes, long Pids, long? PidsMax, double CpuSeconds, double? Cpus,
+    long WorkspaceUsedBytes, long WorkspaceBytes, long TmpUsedBytes, long TmpBytes, long? OomKills);
 
 /// <summary>
 /// Labs: an isolated host per person, held by one reaper process, outliving the command or server
@@ -42,16 +53,31 @@ public sealed partial class LabManager : IDisposable
     string StateFile(string name) => Path.Combine(Dir(name), "lab.json");
 
     /// <summary>The lab called <paramref name="name"/>, made if it is not running (its root mounted, populated, its reaper started).</summary>
-    public Lab Create(string name)
+    public Lab Create(string name, LabSetup? setup = null)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
         using var _ = LockLabs();
-        if (Find(name) is { } running) return running;
+        if (Find(name) is { } running)
+            return setup?.FirstId is { } wanted && wanted != running.FirstId
+                ? throw new InvalidOperationException($"name: a lab called '{name}' is running with other ids than this one needs; end it first")
+                : running;
         Cleanup(name);
-        var used = AllStates().Select(l => l.Slot).ToHashSet();
-        var slot = Enumerable.Range(0, _options.MaxLabs).FirstOrDefault(s => !used.Contains(s), -1);
-        if (slot < 0) throw new InvalidOperationException($"this server has room for {_options.MaxLabs} labs");
-        var firstId = _options.FirstId + (uint)slot * 65536;
+        var states = AllStates().ToList();
+        int slot;
+        uint firstId;
+        if (setup?.FirstId is { } given)
+        {
+            if (states.FirstOrDefault(l => l.FirstId == given) is { } other)
+                throw new InvalidOperationException($"lab {other.Name} already has the ids from {given}");
+            (slot, firstId) = (-1, given);
+        }
+        else
+        {
+            var used = states.Select(l => l.Slot).ToHashSet();
+            slot = Enumerable.Range(0, _options.MaxLabs).FirstOrDefault(s => !used.Contains(s), -1);
+            if (slot < 0) throw new InvalidOperationException($"this server has room for {_options.MaxLabs} labs");
+            firstId = _options.FirstId + (uint)slot * 65536;
+        }
         var reaper = Reaper.Ensure(_options.LabsDirectory);
         File.SetUnixFileMode(_options.LabsDirectory, (UnixFileMode)0x1ed);
         var root = Root(name);
@@ -61,6 +87,7 @@ public sealed partial class LabManager : IDisposable
         {
             LabRoot.Make(root, name, firstId, _options);
             var spec = LabProfile.Spec(name, root, reaper, firstId, _options);
+            if (setup?.Mounts is { Count: > 0 } extra) spec = spec with { Mounts = [.. spec.Mounts, .. extra] };
             var session = _engine.Launch(spec, null, commandIsPid1: true);
             // The reaper reads and writes nothing: let go of its stdio (the lab is not this session's to end).
             session.CloseInput();
@@ -104,7 +131,52 @@ public sealed partial class LabManager : IDisposable
     {
         var lab = Find(name) ?? throw new ArgumentException($"name: there is no running lab called '{name}'");
         var reaper = Reaper.Ensure(_options.LabsDirectory);
-        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, Root(name), [reaper, "map", lab.InitPid.ToString()], size);
+        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, (lab.FirstId, lab.FirstId), [reaper, "map", lab.InitPid.ToString()], size);
+    }
+
+    /// <summary>What is wrong with running <paramref name="spec"/> in the lab now (its rootfs and mount targets looked up there).</summary>
+    public IReadOnlyList<SpecError> Check(string name, SandboxSpec spec)
+    {
+        var lab = Find(name) ?? throw new ArgumentException($"name: there is no running lab called '{name}'");
+        return _engine.CheckInside(spec, lab.InitPid);
+    }
+
+    /// <summary>What the lab uses of its memory, pids, CPU, workspace and /tmp; null when it is not running.</summary>
+    public LabUsage? Usage(string name)
+    {
+        var lab = Find(name);
+        if (lab is null) return null;
+        var cgroup = _engine.Cgroups.Open(lab.CgroupId);
+        var use = cgroup.Usage();
+        var (workspaceUsed, workspaceSize) = Space(Root(name));
+        // The lab's /tmp is a mount in its own namespace: seen through its reaper's root.
+        var (tmpUsed, tmpSize) = Space($"/proc/{lab.InitPid}/root/tmp");
+        return new LabUsage(use.MemoryBytes, use.MemoryMaxBytes, use.PidsCurrent, use.PidsMax, use.CpuSeconds ?? ProcessCpuSeconds(cgroup.Processes()), lab.Spec.Limits.Cpus,
+            workspaceUsed, workspaceSize, tmpUsed, tmpSize, use.OomKills);
+    }
+
+    /// <summary>CPU time of these processes and of the children they reaped (utime, stime, cutime, cstime of /proc/PID/stat).</summary>
+    static double ProcessCpuSeconds(IEnumerable<int> pids)
+    {
+        long ticks = 0;
+        foreach (var pid in pids)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(f[11]) + long.Parse(f[12]) + long.Parse(f[13]) + long.Parse(f[14]);
+            }
+            catch (Exception e) when (e is IOException or FormatException) { } // ended meanwhile
+        }
+        return ticks / 100.0; // USER_HZ
+    }
+
+    /// <summary>statfs(2): bytes used and the size of the filesystem at <paramref name="path"/>.</summary>
+    public static (long Used, long Size) Space(string path)
+    {
+        var (total, free) = Interop.Mount.StatFs(path);
+        return (total - free, total);
     }
 
     /// <summary>Ends the lab: every process killed, its root unmounted, its cgroup and state removed. False if there was none.</summary>

@@ -1,4 +1,5 @@
 using Playground.Engine.Launch.Protocol;
+using Playground.Engine.Rootfs;
 
 namespace Playground.Engine.Launch;
 
@@ -10,36 +11,42 @@ namespace Playground.Engine.Launch;
 /// </summary>
 internal static class MountPoints
 {
-    public static void Create(LaunchPlan plan)
+    /// <param name="sourceIsFile">Whether a bind's source is a file (the mount point is then a file); default: on this host.</param>
+    /// <param name="owner">Who owns what is made; null: whoever runs this.</param>
+    public static void Create(LaunchPlan plan, Func<string, bool>? sourceIsFile = null, (uint Uid, uint Gid)? owner = null)
     {
+        sourceIsFile ??= File.Exists;
         var mounted = new List<string>();
-        foreach (var op in plan.Mounts)
-        {
-            var underEarlier = mounted.Any(m => op.Target == m || op.Target.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal));
-            if (op.Kind is MountOpKind.Tmpfs or MountOpKind.Proc or MountOpKind.Sysfs or MountOpKind.Devpts or MountOpKind.Mqueue or MountOpKind.Bind)
-            {
-                if (!underEarlier) Make(plan.Rootfs, op);
-                mounted.Add(op.Target);
-            }
-        }
-    }
-
-    static void Make(string rootfs, MountOp op)
-    {
-        var host = rootfs.TrimEnd('/') + op.Target;
-        if (Path.Exists(host) || new FileInfo(host).LinkTarget is not null) return;
+        RootWriter? writer = null;
         try
         {
-            if (op.Kind == MountOpKind.Bind && File.Exists(op.Source))
+            foreach (var op in plan.Mounts)
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(host)!);
-                File.Create(host).Dispose();
+                var underEarlier = mounted.Any(m => op.Target == m || op.Target.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal));
+                if (op.Kind is MountOpKind.Tmpfs or MountOpKind.Proc or MountOpKind.Sysfs or MountOpKind.Devpts or MountOpKind.Mqueue or MountOpKind.Bind)
+                {
+                    if (!underEarlier) Make(writer ??= new RootWriter(plan.Rootfs, owner), op, sourceIsFile);
+                    mounted.Add(op.Target);
+                }
             }
-            else Directory.CreateDirectory(host);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            throw new SandboxException("mount points", "mkdir", Interop.Errno.EACCES, $"cannot create {op.Target} in the rootfs: {e.Message}");
+            throw new SandboxException("mount points", "mkdir", Interop.Errno.EACCES, $"cannot create a mount point in the rootfs: {e.Message}");
         }
+        finally { writer?.Dispose(); }
+    }
+
+    /// <summary>The mount point, made beneath the root by descriptor (a link in the root never leads the mkdir out of it).</summary>
+    static void Make(RootWriter root, MountOp op, Func<string, bool> sourceIsFile)
+    {
+        if (root.Kind(op.Target).Exists) return;
+        if (op.Kind == MountOpKind.Bind && sourceIsFile(op.Source))
+        {
+            var parent = op.Target[..op.Target.LastIndexOf('/')];
+            if (parent.Length > 0) root.MakeDirectories(parent);
+            root.MakeFile(op.Target);
+        }
+        else root.MakeDirectories(op.Target);
     }
 }

@@ -98,19 +98,36 @@ public sealed class SandboxEngine : IDisposable
     /// of the outer bounds it). <paramref name="outerRootOnHost"/> is where the outer's root is
     /// seen from here: the rootfs must be in it (for the validation and the mount points).
     /// </summary>
-    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, string outerRootOnHost, IReadOnlyList<string> mapWriter, TerminalSize? size)
+    /// <summary>The spec's problems as <see cref="LaunchInside"/> would find them in the outer sandbox now, without launching.</summary>
+    internal IReadOnlyList<SpecError> CheckInside(SandboxSpec spec, int outerPid)
+    {
+        if (spec.Rootfs is not { Length: > 0 } inner || !Path.IsPathRooted(inner))
+            return [new SpecError("rootfs", "give the absolute path of a directory inside the lab")];
+        using var outer = OuterRoot.Open(outerPid);
+        using var rootfs = outer.OpenDirectory(inner);
+        if (rootfs is null) return [new SpecError("rootfs", $"'{inner}' is not a directory in the lab")];
+        return ValidateInside(spec, inner, $"/proc/self/fd/{rootfs.DangerousGetHandle()}");
+    }
+
+    /// <summary>The validator's findings on the rootfs as seen from here, told in the outer's own paths.</summary>
+    static IReadOnlyList<SpecError> ValidateInside(SandboxSpec spec, string inner, string onHost) =>
+        SpecValidator.Validate(spec with { Rootfs = onHost }).Select(e => e with { Message = e.Message.Replace(onHost, inner) }).ToList();
+
+    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, (uint Uid, uint Gid) outerRoot, IReadOnlyList<string> mapWriter, TerminalSize? size)
     {
         if (spec.Rootfs is not { Length: > 0 } inner || !Path.IsPathRooted(inner))
             throw new SpecValidationException([new SpecError("rootfs", "give the absolute path of a directory inside the lab")]);
-        var onHost = outerRootOnHost.TrimEnd('/') + inner;
-        if (!Directory.Exists(onHost))
-            throw new SpecValidationException([new SpecError("rootfs",
-                $"'{inner}' is not a directory on the lab's root filesystem (a sandbox's root in a lab must be there, not under /tmp or /usr)")]);
-        SpecValidator.ThrowIfInvalid(spec with { Rootfs = onHost });
+        // The outer's paths as its processes see them (its mounts too), each resolved by the kernel
+        // as if the outer's root were "/": a link the outer made never leads out of it.
+        using var outer = OuterRoot.Open(outerPid);
+        using var rootfs = outer.OpenDirectory(inner)
+            ?? throw new SpecValidationException([new SpecError("rootfs", $"'{inner}' is not a directory in the lab")]);
+        var onHost = $"/proc/self/fd/{rootfs.DangerousGetHandle()}";
+        if (ValidateInside(spec, inner, onHost) is { Count: > 0 } errors) throw new SpecValidationException(errors);
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
-        MountPoints.Create(plan with { Rootfs = onHost });
+        MountPoints.Create(plan with { Rootfs = onHost }, outer.IsFile, outerRoot);
         var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
         using var init = File.OpenHandle(InitPath);
         // Into every namespace of the outer sandbox (its mount namespace too: its /usr is ours,

@@ -86,6 +86,20 @@ internal sealed class RootWriter : IDisposable
         return true;
     }
 
+    /// <summary>An empty file (0644), made only if nothing is there; never through a link.</summary>
+    public void MakeFile(string path) => At(path, (dir, name) =>
+    {
+        var fd = openat(dir, name, Libc.O_WRONLY | Libc.O_CREAT | O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0x1a4);
+        if (fd < 0)
+        {
+            if (Marshal.GetLastPInvokeError() == 17 /* EEXIST */) return 0;
+            throw Error(path, "openat");
+        }
+        Libc.close(fd);
+        Own(dir, name, path);
+        return 0;
+    });
+
     public void MakeSymlink(string path, string target) => At(path, (dir, name) =>
     {
         if (symlinkat(target, dir, name) < 0) throw Error(path, "symlinkat");

@@ -8,20 +8,18 @@ namespace Playground.Web.Rootfs;
 public sealed record RootfsInfo(string Name, string Path, DateTime Modified);
 
 /// <summary>
-/// A person's root filesystems: DataDirectory/people/ID/rootfs/NAME, each owned by the person's
-/// id range (their sandbox's root is its owner, so a sandbox can change its own root and nobody
-/// else's). A new one is built in a hidden directory beside the others and renamed into place
-/// only when it is complete: a failed build leaves nothing behind. Names are checked, never
-/// joined raw: NAME is 1 to 64 of a-z 0-9 . _ - and starts with a letter or digit.
+/// A person's root filesystems: DataDirectory/people/ID/store/rootfs/NAME (their
+/// <see cref="StoreImage"/>, /roots/NAME in their lab), each owned by their lab's root. A new one
+/// is built in the store's .work directory, out of the lab's sight, and renamed into place only
+/// when it is complete: a failed build leaves nothing behind. Their lab's root can change the
+/// store at any time (rename a root, swap one for a link), so an existing root is only ever
+/// reached through a <see cref="RootHandle"/>: opened once, no link followed, then named by its
+/// descriptor. Names are checked, never joined raw: NAME is 1 to 64 of a-z 0-9 . _ - and starts
+/// with a letter or digit.
 /// </summary>
 public sealed partial class RootfsStore(People people, PlaygroundOptions options)
 {
-    /// <summary>
-    /// Where roots are built, spooled and deleted: DataDirectory/.work, beside people/ (the same
-    /// filesystem, so a finished root is renamed into place) but in no person's directory, so no
-    /// sandbox (which may bind-mount its person's directory) can reach a root being made or
-    /// removed while the server's root works in it.
-    /// </summary>
+    /// <summary>Where uploads are spooled: DataDirectory/.work, in no person's store (the upload is counted by ImportMaxBytes, not their store).</summary>
     string WorkDirectory
     {
         get
@@ -34,6 +32,9 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     }
 
     string NewWorkPath(string what) => Path.Combine(WorkDirectory, $"{what}-{Guid.NewGuid():n}");
+
+    /// <summary>A new name in the person's store's .work directory (the same filesystem as their roots).</summary>
+    static string NewWorkPath(Person person, string what) => Path.Combine(person.StoreWork, $"{what}-{Guid.NewGuid():n}");
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex ValidName();
@@ -55,15 +56,19 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
             .ToList();
     }
 
-    /// <summary>The directory of an existing root filesystem of this person.</summary>
-    public string PathOf(string owner, string name)
+    /// <summary>An existing root filesystem of this person, held open: use its <see cref="RootHandle.Path"/>, then dispose.</summary>
+    public RootHandle Open(string owner, string name)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
-        var dir = Path.Combine(people.Get(owner).RootfsStore, name);
-        if (!Directory.Exists(dir) || new DirectoryInfo(dir).LinkTarget is not null)
-            throw new ArgumentException($"name: there is no root filesystem called '{name}'");
-        return dir;
+        return RootHandle.OpenChild(people.Get(owner).RootfsStore, name)
+            ?? throw new ArgumentException($"name: there is no root filesystem called '{name}'");
     }
+
+    /// <summary>Where a root of the store is in the person's lab.</summary>
+    public static string LabPath(string name) => $"{Person.RootsInLab}/{name}";
+
+    /// <summary>(used, size) of the person's store, in bytes.</summary>
+    public (long Used, long Size) Space(string owner) => StoreImage.Space(people.Get(owner).Store);
 
     public Person PersonOf(string owner) => people.Get(owner);
 
@@ -92,8 +97,6 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     public async Task<ImportResult> ImportUploadAsync(string owner, string name, Stream upload, CancellationToken cancel = default)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
-        var person = people.Get(owner);
-        Directory.CreateDirectory(person.RootfsStore);
         var spool = NewWorkPath("upload");
         try
         {
@@ -128,21 +131,23 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
 
     public void Delete(string owner, string name)
     {
-        var dir = PathOf(owner, name);
-        // Out of sight first (a rename is atomic), then removed by rm, whose walk does not follow a
-        // link a sandbox swaps in meanwhile (a sandbox may still hold the tree through a mount).
-        var trash = NewWorkPath("deleted");
-        Directory.Move(dir, trash);
+        using (Open(owner, name)) { } // it exists, and is a directory
+        var person = people.Get(owner);
+        // Out of sight first (rename(2) moves the entry itself, a link never followed), then removed
+        // by rm, whose walk does not follow a link a sandbox swaps in meanwhile.
+        var trash = NewWorkPath(person, "deleted");
+        Directory.Move(Path.Combine(person.RootfsStore, name), trash);
         RemoveTree(trash);
     }
 
     public void Rename(string owner, string name, string newName)
     {
-        var dir = PathOf(owner, name);
+        using (Open(owner, name)) { }
         if (NameProblem(newName) is { } problem) throw new ArgumentException(problem.Replace("name:", "new name:"));
-        var target = Path.Combine(Path.GetDirectoryName(dir)!, newName);
-        if (Directory.Exists(target) || File.Exists(target)) throw new ArgumentException($"new name: '{newName}' is taken");
-        Directory.Move(dir, target);
+        var store = people.Get(owner).RootfsStore;
+        var target = Path.Combine(store, newName);
+        if (Path.Exists(target) || new FileInfo(target).LinkTarget is not null) throw new ArgumentException($"new name: '{newName}' is taken");
+        Directory.Move(Path.Combine(store, name), target);
     }
 
     /// <summary>
@@ -152,15 +157,16 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     /// </summary>
     public Task DuplicateAsync(string owner, string name, string copyName)
     {
-        var source = PathOf(owner, name);
+        var source = Open(owner, name);
         return CreateAsync(owner, copyName, (dir, _) =>
         {
+            using var held = source;
             var pipe = new System.IO.Pipelines.Pipe();
             var reading = Task.Run(() =>
             {
                 try
                 {
-                    using (var w = pipe.Writer.AsStream()) RootfsTree.WriteTar(source, w, id => id, id => id);
+                    using (var w = pipe.Writer.AsStream()) RootfsTree.WriteTar(source.Path, w, id => id, id => id);
                 }
                 catch (Exception e) { pipe.Writer.Complete(e); throw; }
             });
@@ -174,8 +180,11 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     /// <summary>What keeps each ELF file of the root from running: its missing interpreter and libraries.</summary>
     public Task<IReadOnlyList<DoctorFinding>> ExamineAsync(string owner, string name)
     {
-        var dir = PathOf(owner, name);
-        return Task.Run(() => RootfsDoctor.Examine(dir));
+        return Task.Run(() =>
+        {
+            using var root = Open(owner, name);
+            return RootfsDoctor.Examine(root.Path);
+        });
     }
 
     /// <summary>Copies what the Doctor found missing from the server's own libraries; returns what was copied.</summary>
@@ -235,9 +244,12 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     /// </summary>
     async Task<T> Edit<T>(string owner, string name, Func<string, (uint Uid, uint Gid), T> change)
     {
-        var dir = PathOf(owner, name);
         var person = people.Get(owner);
-        return await Task.Run(() => change(dir, (person.OutsideId, person.OutsideId)));
+        return await Task.Run(() =>
+        {
+            using var root = Open(owner, name);
+            return change(root.Path, (person.OutsideId, person.OutsideId));
+        });
     }
 
     ImportOptions ImportOptions(Person person) => new()
@@ -257,13 +269,11 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
         var person = people.Get(owner);
-        var store = person.RootfsStore;
-        Directory.CreateDirectory(store);
-        var target = Path.Combine(store, name);
-        if (Directory.Exists(target) || File.Exists(target)) throw new ArgumentException($"name: '{name}' is taken");
+        var target = Path.Combine(person.RootfsStore, name);
+        if (Taken(target)) throw new ArgumentException($"name: '{name}' is taken");
         if (List(owner).Count >= options.MaxRootfsPerPerson)
             throw new InvalidOperationException($"you have {options.MaxRootfsPerPerson} root filesystems, the most this server keeps per person: delete one first");
-        var work = NewWorkPath("new");
+        var work = NewWorkPath(person, "new");
         Directory.CreateDirectory(work);
         File.SetUnixFileMode(work, (UnixFileMode)0x1ed);
         try
@@ -271,7 +281,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
             var result = await Task.Run(() => build(work, person));
             if (chown) TreeOwner.ChownTree(work, person.OutsideId, person.OutsideId);
             else TreeOwner.Chown(work, person.OutsideId, person.OutsideId);
-            if (Directory.Exists(target)) throw new ArgumentException($"name: '{name}' was taken meanwhile");
+            if (Taken(target)) throw new ArgumentException($"name: '{name}' was taken meanwhile");
             Directory.Move(work, target);
             return result;
         }
@@ -281,6 +291,8 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
             throw;
         }
     }
+
+    static bool Taken(string path) => Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
 
     /// <summary>What a crash left behind: roots half made or half deleted, spooled uploads.</summary>
     public static void SweepWorkDirectory(string dataDirectory)

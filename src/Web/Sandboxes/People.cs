@@ -7,11 +7,10 @@ using Playground.Engine.Spec;
 namespace Playground.Web.Sandboxes;
 
 /// <summary>
-/// One person using the playground (for now an anonymous visitor, known by a cookie). Until
-/// labs exist every sandbox runs on the server itself, so each person gets what keeps people
-/// apart: a range of host ids of their own (their sandbox's root is uid <see cref="OutsideId"/>
-/// on the host, nobody else's), and a directory of their own for root filesystems, owned by
-/// that root.
+/// One person using the playground (for now an anonymous visitor, known by a cookie): a range of
+/// host ids of their own (their lab's root is uid <see cref="OutsideId"/> on the host, nobody
+/// else's), and a store of their own for root filesystems (<see cref="Rootfs.StoreImage"/>),
+/// owned by that root and seen in their lab as /roots.
 /// </summary>
 public sealed record Person(string Id, int Slot, string Dir)
 {
@@ -19,7 +18,15 @@ public sealed record Person(string Id, int Slot, string Dir)
     public const uint IdsPerPerson = SandboxSpec.DefaultIdCount;
 
     public uint OutsideId => FirstOutsideId + (uint)Slot * IdsPerPerson;
-    public string RootfsStore => Path.Combine(Dir, "rootfs");
+    /// <summary>The mount point of their store image (DataDirectory/people/ID/store).</summary>
+    public string Store => Path.Combine(Dir, "store");
+    public string StoreImage => Path.Combine(Dir, "store.img");
+    /// <summary>Their roots, on the server; /roots in their lab.</summary>
+    public string RootfsStore => Path.Combine(Store, "rootfs");
+    /// <summary>Where the server builds and deletes their roots: beside them, out of their lab's sight.</summary>
+    public string StoreWork => Path.Combine(Store, ".work");
+    /// <summary>Where the store is in their lab.</summary>
+    public const string RootsInLab = "/roots";
     public IReadOnlyList<IdMapping> IdMap => [new IdMapping(0, OutsideId, IdsPerPerson)];
 
     public static string? IdOf(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
@@ -29,6 +36,7 @@ public sealed record Person(string Id, int Slot, string Dir)
 public sealed class People(PlaygroundOptions options, ILogger<People> log)
 {
     readonly ConcurrentDictionary<string, Person> _people = Load(options, log);
+    readonly ConcurrentDictionary<string, bool> _ready = new();
     readonly object _lock = new();
 
     /// <summary>Id ranges /etc/subuid gives root (root:100000:6553600 is 100 ranges); slot N is range N.</summary>
@@ -51,31 +59,43 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
         }
     }
 
+    /// <summary>Everyone known (their stores are not touched).</summary>
+    public IReadOnlyList<Person> All() => _people.Values.ToList();
+
     public static bool IsValidId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
 
     /// <summary>
-    /// Their directory, and the first time a busybox root in it, owned by their sandbox's root
-    /// (once: a person who deletes it does not get it back behind their back).
+    /// Their store mounted (made the first time), and the first time a busybox root in it, owned
+    /// by their lab's root (once: a person who deletes it does not get it back behind their back).
     /// </summary>
     Person Ready(Person p)
     {
-        if (!options.CreateBusyboxRootfs || Directory.Exists(p.RootfsStore)) return p;
+        if (_ready.ContainsKey(p.Id)) return p;
         lock (_lock) // a second request of a newcomer waits for their first root
         {
-            if (Directory.Exists(p.RootfsStore)) return p;
-            var tmp = Path.Combine(options.DataDirectory, "people", $".new-busybox-{p.Id}");
-            if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-            // the sandbox's root (uid OutsideId on the host) must be able to reach its rootfs
-            Directory.CreateDirectory(Path.Combine(tmp, "rootfs"));
+            if (_ready.ContainsKey(p.Id)) return p;
             Directory.CreateDirectory(p.Dir);
             File.SetUnixFileMode(p.Dir, (UnixFileMode)0x1ed);
-            File.SetUnixFileMode(Path.Combine(tmp, "rootfs"), (UnixFileMode)0x1ed);
-            BusyboxRootfs.Create(Path.Combine(tmp, "rootfs", "busybox"));
-            TreeOwner.ChownTree(Path.Combine(tmp, "rootfs", "busybox"), p.OutsideId, p.OutsideId);
-            Directory.Move(Path.Combine(tmp, "rootfs"), p.RootfsStore);
-            Directory.Delete(tmp);
+            var fresh = !File.Exists(p.StoreImage);
+            Rootfs.StoreImage.Ensure(p.StoreImage, p.Store, options.StoreBytes, p.OutsideId);
+            if (fresh && options.CreateBusyboxRootfs)
+            {
+                var tmp = Path.Combine(p.StoreWork, "busybox");
+                BusyboxRootfs.Create(tmp);
+                TreeOwner.ChownTree(tmp, p.OutsideId, p.OutsideId);
+                Directory.Move(tmp, Path.Combine(p.RootfsStore, "busybox"));
+            }
+            _ready[p.Id] = true;
         }
         return p;
+    }
+
+    /// <summary>Unmounts every store this server mounted (when no lab holds them any more: tests, EndLabsOnStop).</summary>
+    public void UnmountStores()
+    {
+        foreach (var p in _people.Values)
+            try { Rootfs.StoreImage.Unmount(p.Store); _ready.TryRemove(p.Id, out _); }
+            catch (IOException e) { log.LogWarning("unmounting the store of {Id}: {Message}", p.Id, e.Message); }
     }
 
     void Save()

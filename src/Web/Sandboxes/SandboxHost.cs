@@ -1,4 +1,5 @@
 using Playground.Engine;
+using Playground.Engine.Labs;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Playground.Engine.Launch;
@@ -23,10 +24,15 @@ public sealed class SandboxRun
     public LaunchStory Story => Session.Story;
 }
 
+/// <summary>Why and when a person's lab is about to end.</summary>
+public sealed record LabNotice(string Reason, DateTime EndsAt);
+
 /// <summary>
-/// Every sandbox the web started, by person. The only way the web reaches the engine: each
-/// call names the person, and a person only ever finds their own sandboxes and terminals
-/// (ids are 128-bit random, and still checked against the owner).
+/// Every sandbox the web started, by person, and each person's lab, in which all of them run.
+/// The only way the web reaches the engine: each call names the person, and a person only ever
+/// finds their own lab, sandboxes and terminals (ids are 128-bit random, and still checked
+/// against the owner). Labs end after LabIdleMinutes without the person typing or acting, and
+/// LabMaxHours after they started, with a notice LabWarningMinutes before.
 /// </summary>
 public sealed class SandboxHost : IDisposable
 {
@@ -39,17 +45,39 @@ public sealed class SandboxHost : IDisposable
     readonly Timer _sweep;
     readonly ConcurrentDictionary<string, int> _counters = new();
 
-    readonly Playground.Engine.Labs.LabManager? labs;
+    readonly LabManager labs;
+    /// <summary>When each person last acted (a launch, a shell, a key typed, "keep my lab").</summary>
+    readonly ConcurrentDictionary<string, DateTime> _active = new();
+    readonly DateTime _started = DateTime.UtcNow;
 
-    public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log, Playground.Engine.Labs.LabManager? labs = null)
+    public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs)
     {
         (this.engine, this.people, this.options, this.log, this.labs) = (engine, people, options, log, labs);
-        _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>Stops sandboxes nobody has watched for IdleSandboxMinutes; forgets ended ones after EndedSandboxMinutes.</summary>
+    /// <summary>
+    /// Ends labs idle for LabIdleMinutes or older than LabMaxHours; stops sandboxes nobody has
+    /// watched for IdleSandboxMinutes; forgets ended ones after EndedSandboxMinutes.
+    /// </summary>
     internal void Sweep(DateTime now)
     {
+        foreach (var person in people.All())
+        {
+            try
+            {
+                if (LabNoticeOf(person, now) is { } notice && notice.EndsAt <= now)
+                {
+                    log.LogInformation("ending the lab of {Owner}: {Reason}", person.Id, notice.Reason);
+                    labs.End(LabName(person));
+                    Changed?.Invoke(person.Id);
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+            {
+                log.LogWarning("ending the lab of {Owner}: {Message}", person.Id, e.Message);
+            }
+        }
         foreach (var run in _runs.Values.ToList())
         {
             var seen = run.Terminals.ToList().Select(t => t.LastSeen).DefaultIfEmpty(run.StartedAt).Max();
@@ -76,20 +104,36 @@ public sealed class SandboxHost : IDisposable
         _terminals.TryGetValue(terminalId, out var t) && t.OwnerId == ownerId ? t : null;
 
     /// <summary>Policy and validation errors for this person, without starting anything.</summary>
-    public IReadOnlyList<SpecError> Check(string ownerId, SandboxSpec spec) =>
-        SandboxPolicy.Apply(spec, people.Get(ownerId), options).Errors;
+    /// <summary>Checked in the person's lab when it is running (its rootfs looked up there); otherwise all but the rootfs's existence.</summary>
+    public IReadOnlyList<SpecError> Check(string ownerId, SandboxSpec spec)
+    {
+        var person = people.Get(ownerId);
+        var (effective, errors) = SandboxPolicy.Apply(spec, options);
+        if (errors.Count > 0) return errors;
+        try
+        {
+            if (labs.Find(LabName(person)) is not null) return labs.Check(LabName(person), effective);
+        }
+        catch (Exception e) when (e is SandboxException or ArgumentException) { } // the lab ended meanwhile
+        return SpecValidator.Validate(effective with { Rootfs = "/" }).Where(e => e.Field != "rootfs").ToList();
+    }
 
-    /// <summary>Starts a sandbox with a terminal. Throws <see cref="SpecValidationException"/> or <see cref="SandboxException"/>.</summary>
+    /// <summary>
+    /// Starts a sandbox with a terminal in the person's lab (made if it is not running).
+    /// Throws <see cref="SpecValidationException"/> or <see cref="SandboxException"/>.
+    /// </summary>
     public SandboxRun Start(string ownerId, SandboxSpec spec, TerminalSize size)
     {
         var person = people.Get(ownerId);
-        var (effective, errors) = SandboxPolicy.Apply(spec with { Terminal = true }, person, options);
+        var (effective, errors) = SandboxPolicy.Apply(spec with { Terminal = true }, options);
         if (errors.Count > 0) throw new SpecValidationException(errors);
+        Touch(ownerId);
         lock (_runs)
             if (RunsOf(ownerId).Count(r => r.Exit is null) >= options.MaxSandboxesPerPerson)
                 throw new SpecValidationException([new SpecError("sandboxes", $"at most {options.MaxSandboxesPerPerson} running at once: stop one first")]);
         CheckTerminalBudget(ownerId);
-        return Register(ownerId, effective, engine.Launch(effective, size), string.Join(' ', effective.Command), hostShell: false);
+        var lab = EnsureLab(person);
+        return Register(ownerId, effective, labs.Run(lab.Name, effective, size), string.Join(' ', effective.Command), hostShell: false);
     }
 
     /// <summary>A started process as a run of the person's, with its terminal; its end is noted.</summary>
@@ -115,6 +159,43 @@ public sealed class SandboxHost : IDisposable
     public static string LabName(Person person) => "lab-" + person.Id[..12];
 
     /// <summary>
+    /// The person's lab, made if it is not running: their own id range (so the roots in their
+    /// store, /roots in the lab, are its root's), their store bind-mounted at /roots.
+    /// </summary>
+    Lab EnsureLab(Person person) =>
+        labs.Create(LabName(person), new LabSetup(person.OutsideId, [MountSpec.Bind(person.RootfsStore, Person.RootsInLab)]));
+
+    /// <summary>The person's lab, or null when it is not running.</summary>
+    public Lab? LabOf(string ownerId) => labs.Find(LabName(people.Get(ownerId)));
+
+    /// <summary>What the person's lab uses against its limits, and of their store; null when the lab is not running.</summary>
+    public (LabUsage Lab, (long Used, long Size) Store)? UsageOf(string ownerId)
+    {
+        var person = people.Get(ownerId);
+        return labs.Usage(LabName(person)) is { } use ? (use, LabManager.Space(person.Store)) : null;
+    }
+
+    /// <summary>The person acted: their lab's idle clock starts again.</summary>
+    public void Touch(string ownerId) => _active[ownerId] = DateTime.UtcNow;
+
+    /// <summary>When the person's lab will end, if that is within LabWarningMinutes; null otherwise (or when it is not running).</summary>
+    public LabNotice? NoticeOf(string ownerId, DateTime? now = null) =>
+        LabNoticeOf(people.Get(ownerId), now ?? DateTime.UtcNow) is { } n && n.EndsAt - (now ?? DateTime.UtcNow) <= TimeSpan.FromMinutes(options.LabWarningMinutes) ? n : null;
+
+    /// <summary>The sooner of the idle end and the lifetime end of the person's running lab.</summary>
+    LabNotice? LabNoticeOf(Person person, DateTime now)
+    {
+        if (labs.Find(LabName(person)) is not { } lab) return null;
+        var typed = _terminals.Values.Where(t => t.OwnerId == person.Id).Select(t => t.LastInput);
+        var active = typed.Append(_active.GetValueOrDefault(person.Id, _started)).Append(lab.Created).Max();
+        var idleEnd = active + TimeSpan.FromMinutes(options.LabIdleMinutes);
+        var lifeEnd = lab.Created + TimeSpan.FromHours(options.LabMaxHours);
+        return idleEnd <= lifeEnd
+            ? new LabNotice($"nothing typed or done for {options.LabIdleMinutes} minutes", idleEnd)
+            : new LabNotice($"labs last at most {options.LabMaxHours:0.#} hours", lifeEnd);
+    }
+
+    /// <summary>
     /// A shell on the person's lab host (made if it is not running), as the lab's root: the
     /// workshop's host, where every command works by hand. The lab outlives the shell.
     /// </summary>
@@ -122,15 +203,31 @@ public sealed class SandboxHost : IDisposable
     {
         var person = people.Get(ownerId);
         CheckTerminalBudget(ownerId);
-        var labs = this.labs ?? throw new InvalidOperationException("this server has no labs");
-        var lab = labs.Create(LabName(person));
+        Touch(ownerId);
+        var lab = EnsureLab(person);
         string[] shell = ["/bin/bash", "-l"];
         var session = labs.Exec(lab.Name, shell, terminal: true, size);
         return Register(ownerId, lab.Spec with { Command = shell, Terminal = true }, session, "host shell", hostShell: true);
     }
 
-    /// <summary>Ends the person's lab: every process in it, its shells included; its root is gone.</summary>
-    public bool EndLab(string ownerId) => labs?.End(LabName(people.Get(ownerId))) ?? false;
+    /// <summary>Ends the person's lab: every process in it, its shells and sandboxes included; its workspace is gone, their roots are kept.</summary>
+    public bool EndLab(string ownerId)
+    {
+        var ended = labs.End(LabName(people.Get(ownerId)));
+        Changed?.Invoke(ownerId);
+        return ended;
+    }
+
+    /// <summary>A fresh lab: the old one ended (its processes, workspace and /tmp), a new one made; their roots are kept.</summary>
+    public Lab ResetLab(string ownerId)
+    {
+        var person = people.Get(ownerId);
+        labs.End(LabName(person));
+        Touch(ownerId);
+        var lab = EnsureLab(person);
+        Changed?.Invoke(ownerId);
+        return lab;
+    }
 
     /// <summary>Another shell in a running sandbox (its namespaces, cgroup, root and policy).</summary>
     public LiveTerminal Exec(string ownerId, string runId, IReadOnlyList<string> command, TerminalSize size)
@@ -138,6 +235,7 @@ public sealed class SandboxHost : IDisposable
         var run = Run(ownerId, runId);
         if (run.Exit is not null) throw new InvalidOperationException("the sandbox has ended");
         CheckTerminalBudget(ownerId);
+        Touch(ownerId);
         var session = run.Session.Exec(command, terminal: true, size);
         var t = AddTerminal(run, session);
         session.Completion.ContinueWith(_ => Changed?.Invoke(ownerId), TaskScheduler.Default);

@@ -4,29 +4,28 @@ using Playground.Engine.Spec;
 namespace Playground.Web.Sandboxes;
 
 /// <summary>
-/// What the web playground adds to the engine's validation, until labs give each person a
-/// host of their own: a sandbox may not share the server's user namespace, may only use the
-/// person's own root filesystems and bind sources, runs as the person's own id range, and is
-/// always limited (at most the server's limits).
+/// What the web adds to the engine's validation. Every sandbox runs inside its person's lab, and
+/// the lab is what keeps people apart (its own id range, namespaces, limits and files), so a
+/// sandbox may switch any namespace off (user off: it runs as the lab's root), use any path of
+/// the lab as its root or bind source, and map any of the lab's 65536 ids. Its root is the lab's
+/// root unless it says otherwise (so it owns its root in /roots, as the lab's root does), and it
+/// is always limited (at most the server's limits; the lab's bound it too).
 /// </summary>
 public static class SandboxPolicy
 {
-    public static (SandboxSpec Spec, IReadOnlyList<SpecError> Errors) Apply(SandboxSpec spec, Person person, PlaygroundOptions options)
+    /// <summary>Ids inside a lab: 0 to 65535.</summary>
+    const long LabIds = 65536;
+
+    public static (SandboxSpec Spec, IReadOnlyList<SpecError> Errors) Apply(SandboxSpec spec, PlaygroundOptions options)
     {
         var errors = new List<SpecError>();
-        if (!spec.Namespaces.User)
-            errors.Add(new SpecError("namespaces.user",
-                "the user namespace stays on here: without it the sandbox's root would be root of this server (labs will lift this)"));
-        if (spec.Rootfs is { Length: > 0 } rootfs && !Inside(person.RootfsStore, rootfs))
-            errors.Add(new SpecError("rootfs", $"pick one of your root filesystems (in {person.RootfsStore})"));
-        for (var i = 0; i < spec.Mounts.Count; i++)
-            if (spec.Mounts[i] is { Type: MountType.Bind, Source: { Length: > 0 } source } && !Inside(person.Dir, source))
-                errors.Add(new SpecError($"mounts[{i}].source", $"bind sources must be in your own directory ({person.Dir})"));
+        if (spec.Rootfs is not { Length: > 0 } rootfs || !rootfs.StartsWith('/'))
+            errors.Add(new SpecError("rootfs", $"give the absolute path of a directory in your lab, e.g. {Person.RootsInLab}/busybox"));
         var limits = spec.Limits;
         var capped = spec with
         {
-            UidMap = person.IdMap,
-            GidMap = person.IdMap,
+            UidMap = spec.Namespaces.User ? Maps(spec.UidMap, "uid_map", errors) : [],
+            GidMap = spec.Namespaces.User ? Maps(spec.GidMap, "gid_map", errors) : [],
             Limits = new ResourceLimits
             {
                 MemoryBytes = Math.Min(limits.MemoryBytes ?? long.MaxValue, options.MaxMemoryBytes),
@@ -34,28 +33,20 @@ public static class SandboxPolicy
                 Cpus = Math.Min(limits.Cpus ?? double.MaxValue, options.MaxCpus),
             },
         };
-        return (capped, [.. errors, .. SpecValidator.Validate(capped)]);
+        return (capped, errors);
     }
 
-    /// <summary>Is <paramref name="path"/> (symlinks resolved) inside <paramref name="dir"/>?</summary>
-    static bool Inside(string dir, string path)
+    /// <summary>
+    /// The id map in the lab's ids: none given (or the engine's host default) is the lab's root
+    /// and all its ids, 0 → 0 for 65536; a given one must stay within them.
+    /// </summary>
+    static IReadOnlyList<IdMapping> Maps(IReadOnlyList<IdMapping> maps, string field, List<SpecError> errors)
     {
-        var full = Resolve(path).TrimEnd('/');
-        var root = Resolve(dir).TrimEnd('/');
-        return full == root || full.StartsWith(root + "/", StringComparison.Ordinal);
-    }
-
-    /// <summary>realpath(3) of the deepest existing ancestor, plus the rest as written.</summary>
-    static string Resolve(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var rest = new Stack<string>();
-        var existing = full;
-        while (!Path.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
-        {
-            rest.Push(Path.GetFileName(existing));
-            existing = parent;
-        }
-        return rest.Aggregate(Ownership.RealPath(existing) ?? existing, Path.Combine);
+        if (maps.Count == 0 || maps is [{ Inside: 0, Outside: SandboxSpec.DefaultOutsideId, Count: SandboxSpec.DefaultIdCount }])
+            return [new IdMapping(0, 0, (uint)LabIds)];
+        for (var i = 0; i < maps.Count; i++)
+            if (maps[i].Outside + (long)maps[i].Count > LabIds)
+                errors.Add(new SpecError($"{field}[{i}]", $"outside ids are your lab's: {maps[i].Outside}+{maps[i].Count} goes past 65535"));
+        return maps;
     }
 }

@@ -100,8 +100,13 @@ public sealed class LiveTerminal : IDisposable
     /// <summary>Keyboard input; dropped when the process has not read the last 256 writes.</summary>
     public void Input(byte[] data)
     {
-        if (data.Length > 0) _input.Writer.TryWrite(data);
+        if (data.Length == 0) return;
+        LastInput = DateTime.UtcNow;
+        _input.Writer.TryWrite(data);
     }
+
+    /// <summary>When a key was last typed (its start, before any): what keeps a lab from idling out.</summary>
+    public DateTime LastInput { get; private set; } = DateTime.UtcNow;
 
     public void Resize(ushort columns, ushort rows)
     {

@@ -30,8 +30,15 @@ public sealed class RootfsStoreTests : IDisposable
         _store = new RootfsStore(_people, Options);
     }
 
-    PlaygroundOptions Options => new() { DataDirectory = _data, MaxRootfsPerPerson = 4, ImportMaxBytes = 8 << 20 };
+    PlaygroundOptions Options => new() { DataDirectory = _data, MaxRootfsPerPerson = 4, ImportMaxBytes = 8 << 20, StoreBytes = 64L << 20 };
     Person A => _people.Get(Alice);
+
+    /// <summary>Where a root is on the server (for the test's own looking; the store never joins paths so).</summary>
+    string PathOf(string owner, string name)
+    {
+        using (_store.Open(owner, name)) { } // it exists, theirs
+        return Path.Combine(_people.Get(owner).RootfsStore, name);
+    }
 
     [Fact]
     public async Task New_roots_are_listed_whole_and_owned_by_the_persons_root()
@@ -39,9 +46,9 @@ public sealed class RootfsStoreTests : IDisposable
         await _store.CreateEmptyAsync(Alice, "empty", standardDirectories: false);
         await _store.CreateEmptyAsync(Alice, "dirs", standardDirectories: true);
         Assert.Equal(["busybox", "dirs", "empty"], _store.List(Alice).Select(r => r.Name));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(_store.PathOf(Alice, "empty")));
-        Assert.True(Directory.Exists(Path.Combine(_store.PathOf(Alice, "dirs"), "proc")));
-        foreach (var path in Tree(_store.PathOf(Alice, "dirs")))
+        Assert.Empty(Directory.EnumerateFileSystemEntries(PathOf(Alice, "empty")));
+        Assert.True(Directory.Exists(Path.Combine(PathOf(Alice, "dirs"), "proc")));
+        foreach (var path in Tree(PathOf(Alice, "dirs")))
             Assert.Equal(A.OutsideId, Owner(path));
         Assert.Empty(Directory.EnumerateFileSystemEntries(A.RootfsStore, ".*"));
     }
@@ -90,7 +97,7 @@ public sealed class RootfsStoreTests : IDisposable
         tar.Position = 0;
         var result = await _store.ImportUploadAsync(Alice, "www", tar);
         Assert.Equal(["../outside"], result.Refused.Select(r => r.Name));
-        var root = _store.PathOf(Alice, "www");
+        var root = PathOf(Alice, "www");
         Assert.Equal(A.OutsideId + 33, Owner(Path.Combine(root, "etc", "www")));
         Assert.Equal(A.OutsideId, Owner(Path.Combine(root, "etc")));
         Assert.Equal(A.OutsideId, Owner(root));
@@ -101,10 +108,10 @@ public sealed class RootfsStoreTests : IDisposable
     public async Task Duplicate_rename_and_delete_and_nobody_else_can_name_them()
     {
         await _store.DuplicateAsync(Alice, "busybox", "copy");
-        Assert.Equal(A.OutsideId, Owner(Path.Combine(_store.PathOf(Alice, "copy"), "bin", "busybox")));
+        Assert.Equal(A.OutsideId, Owner(Path.Combine(PathOf(Alice, "copy"), "bin", "busybox")));
         _store.Rename(Alice, "copy", "renamed");
         Assert.Equal(["busybox", "renamed"], _store.List(Alice).Select(r => r.Name));
-        var bobs = Assert.Throws<ArgumentException>(() => _store.PathOf(Bob, "renamed"));
+        var bobs = Assert.Throws<ArgumentException>(() => _store.Open(Bob, "renamed"));
         Assert.Contains("no root filesystem called 'renamed'", bobs.Message);
         Assert.Throws<ArgumentException>(() => _store.Delete(Bob, "renamed"));
         _store.Delete(Alice, "renamed");
@@ -118,10 +125,59 @@ public sealed class RootfsStoreTests : IDisposable
         _store.Delete(Alice, "busybox");
         Assert.Empty(new RootfsStore(new People(Options, NullLogger<People>.Instance), Options).List(Alice));
         var work = Path.Combine(_data, ".work");
-        Directory.CreateDirectory(Path.Combine(work, "new-0123", "bin"));
+        Directory.CreateDirectory(work);
         File.WriteAllText(Path.Combine(work, "upload-1"), "half");
-        _ = new People(Options, NullLogger<People>.Instance); // a restart
+        Directory.CreateDirectory(Path.Combine(A.StoreWork, "new-0123", "bin"));
+        _people.UnmountStores(); // a reboot
+        _ = new People(Options, NullLogger<People>.Instance).Get(Alice); // a restart, and Alice comes back
         Assert.False(Directory.Exists(work));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(A.StoreWork));
+        Assert.Empty(_store.List(Alice));
+    }
+
+    [Fact]
+    public async Task A_root_swapped_for_a_link_by_the_lab_is_no_root_and_nothing_is_done_through_it()
+    {
+        // The lab's root owns /roots (the store's rootfs/): it can put a link where a root was.
+        var outside = Directory.CreateTempSubdirectory("playground-outside-").FullName;
+        try
+        {
+            Directory.Move(Path.Combine(A.RootfsStore, "busybox"), Path.Combine(A.RootfsStore, "real"));
+            File.CreateSymbolicLink(Path.Combine(A.RootfsStore, "busybox"), outside);
+            Assert.Throws<ArgumentException>(() => _store.Open(Alice, "busybox"));
+            await Assert.ThrowsAsync<ArgumentException>(() => _store.FixAsync(Alice, "busybox"));
+            await Assert.ThrowsAsync<ArgumentException>(() => _store.AddProgramAsync(Alice, "busybox", "/usr/bin/ls"));
+            Assert.Throws<ArgumentException>(() => _store.Delete(Alice, "busybox"));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+            Assert.DoesNotContain("busybox", _store.List(Alice).Select(r => r.Name)); // a link is not listed
+            // a root held open stays that root when its name is swapped meanwhile
+            using var held = _store.Open(Alice, "real");
+            Directory.Move(Path.Combine(A.RootfsStore, "real"), Path.Combine(A.RootfsStore, "elsewhere"));
+            File.CreateSymbolicLink(Path.Combine(A.RootfsStore, "real"), outside);
+            Assert.True(File.Exists(Path.Combine(held.Path, "bin", "busybox")));
+        }
+        finally { Directory.Delete(outside, recursive: true); }
+    }
+
+    [Fact]
+    public void The_store_is_a_filesystem_of_its_own_size_so_filling_it_fills_nothing_else()
+    {
+        var (used, size) = _store.Space(Alice);
+        Assert.InRange(size, Options.StoreBytes / 2, Options.StoreBytes); // less the journal and tables
+        Assert.True(used > 0);
+        var hostFreeBefore = new DriveInfo(_data).AvailableFreeSpace;
+        var fill = Path.Combine(A.RootfsStore, "busybox", "fill");
+        using (var dd = Process.Start(new ProcessStartInfo("dd", ["if=/dev/zero", $"of={fill}", "bs=1M", $"count={Options.StoreBytes >> 20}"]) { RedirectStandardError = true })!)
+        {
+            var err = dd.StandardError.ReadToEnd();
+            dd.WaitForExit();
+            Assert.NotEqual(0, dd.ExitCode);
+            Assert.Contains("No space left on device", err);
+        }
+        Assert.True(_store.Space(Alice).Used >= size * 9 / 10);
+        // the server's own disk lost at most the image's size (it is sparse; never more)
+        Assert.True(hostFreeBefore - new DriveInfo(_data).AvailableFreeSpace <= Options.StoreBytes);
+        File.Delete(fill);
     }
 
     [Fact]
@@ -131,7 +187,7 @@ public sealed class RootfsStoreTests : IDisposable
         try
         {
             await _store.CreateEmptyAsync(Alice, "trap", false);
-            var root = _store.PathOf(Alice, "trap");
+            var root = PathOf(Alice, "trap");
             File.CreateSymbolicLink(Path.Combine(root, "usr"), outside); // absolute: in the root it means <root>/tmp/...
             await _store.AddProgramAsync(Alice, "trap", "/usr/bin/ls");
             Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
@@ -159,7 +215,7 @@ public sealed class RootfsStoreTests : IDisposable
         await _store.CreateEmptyAsync(Alice, "ls", false);
         var tree = await _store.AddProgramAsync(Alice, "ls", "/usr/bin/ls");
         Assert.Contains("libc.so.6", tree);
-        var root = _store.PathOf(Alice, "ls");
+        var root = PathOf(Alice, "ls");
         Assert.All(Tree(root), p => Assert.Equal(A.OutsideId, Owner(p)));
         var run = _f.Run(SandboxSpec.Default(root, ["/usr/bin/ls", "/"]) with { UidMap = A.IdMap, GidMap = A.IdMap });
         Assert.Equal(0, run.Exit.Code);
@@ -177,7 +233,7 @@ public sealed class RootfsStoreTests : IDisposable
 
         var hello = await _store.CompileAsync(Alice, "c", "#include <stdio.h>\nint main(void){printf(\"Hello, World!\\n\");return 0;}\n", isStatic: true, "/hello");
         Assert.True(hello.Ok, hello.Diagnostics);
-        var root = _store.PathOf(Alice, "c");
+        var root = PathOf(Alice, "c");
         var run = _f.Run(SandboxSpec.Default(root, ["/hello"]) with { UidMap = A.IdMap, GidMap = A.IdMap });
         Assert.Equal("Hello, World!\n", run.Out);
     }
@@ -194,7 +250,7 @@ public sealed class RootfsStoreTests : IDisposable
         var copied = await _store.FixAsync(Alice, "dyn");
         Assert.NotEmpty(copied);
         Assert.Empty(await _store.ExamineAsync(Alice, "dyn"));
-        var root = _store.PathOf(Alice, "dyn");
+        var root = PathOf(Alice, "dyn");
         Assert.All(Tree(root), p => Assert.Equal(A.OutsideId, Owner(p)));
         Assert.Equal("hi\n", _f.Run(SandboxSpec.Default(root, ["/hello"]) with { UidMap = A.IdMap, GidMap = A.IdMap }).Out);
     }
@@ -230,6 +286,7 @@ public sealed class RootfsStoreTests : IDisposable
 
     public void Dispose()
     {
+        _people.UnmountStores();
         try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
     }
 }
