@@ -22,6 +22,15 @@ internal abstract class CgroupHierarchy(string parent)
 
     public abstract void WriteLimits(string id, ResourceLimits limits);
 
+    /// <summary>After the limits, before the first process: what the cgroup needs to hold processes and limited children.</summary>
+    public virtual void MakeReadyForProcesses(string id) { }
+
+    /// <summary>Where the processes of the cgroup at <paramref name="dir"/> are written (the cgroup itself, or a leaf of it).</summary>
+    public virtual string ProcessDir(string dir) => dir;
+
+    /// <summary>rmdir of the cgroup if it is empty (one syscall in the usual case); false otherwise.</summary>
+    public virtual bool TryRemoveEmpty(string id) => CgroupFs.TryRemoveEmpty(DirsFor(id)[0]);
+
     /// <summary>Kills every process of the cgroup in one step if the kernel can (v2 cgroup.kill); false otherwise.</summary>
     public abstract bool TryKillAtOnce(string id);
 

@@ -12,6 +12,14 @@ public sealed class CgroupManager
 
     CgroupManager(CgroupHierarchy hierarchy) => this.hierarchy = hierarchy;
 
+    /// <summary>A v2 tree at <paramref name="root"/> with these controllers (tests: the hybrid machines' cgroup2 mount has only hugetlb).</summary>
+    internal static CgroupManager ForV2(string root, string parent, IReadOnlyList<string> controllers)
+    {
+        var hierarchy = new CgroupV2Hierarchy(root, parent, controllers);
+        hierarchy.EnsureParent();
+        return new CgroupManager(hierarchy);
+    }
+
     public CgroupVersion Version => hierarchy.Version;
 
     /// <summary>The parent cgroup's directories, one per hierarchy used.</summary>
@@ -53,6 +61,7 @@ public sealed class CgroupManager
                 made.Add(dir);
             }
             hierarchy.WriteLimits(id, limits);
+            hierarchy.MakeReadyForProcesses(id);
             return new SandboxCgroup(hierarchy, id);
         }
         catch

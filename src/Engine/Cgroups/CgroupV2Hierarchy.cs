@@ -2,9 +2,20 @@ using Playground.Engine.Spec;
 
 namespace Playground.Engine.Cgroups;
 
-/// <summary>cgroup v2: one directory per sandbox in the unified tree.</summary>
-internal sealed class CgroupV2Hierarchy(string root, string parent) : CgroupHierarchy(parent)
+/// <summary>
+/// cgroup v2: one directory per sandbox in the unified tree, its limits there and its processes
+/// in a leaf below it, <c>ID/leaf</c>. v2 lets a cgroup give controllers to children only while
+/// it holds no process itself (cgroups(7), "no internal processes"), so with the processes in a
+/// leaf a sandbox (a lab) can have limited sandboxes of its own, <c>ID/CHILD</c>, beside the leaf;
+/// its limits, use, freezing and cgroup.kill cover them all.
+/// </summary>
+internal sealed class CgroupV2Hierarchy(string root, string parent, IReadOnlyList<string>? controllers = null) : CgroupHierarchy(parent)
 {
+    /// <summary>The leaf of a sandbox's cgroup that holds its processes.</summary>
+    public const string Leaf = "leaf";
+
+    readonly IReadOnlyList<string> _controllers = controllers ?? CgroupLayout.V2Controllers;
+
     public override CgroupVersion Version => CgroupVersion.V2;
 
     string ParentDir => Path.Combine(root, Parent);
@@ -22,11 +33,11 @@ internal sealed class CgroupV2Hierarchy(string root, string parent) : CgroupHier
         EnableControllers(ParentDir);
     }
 
-    static void EnableControllers(string dir)
+    void EnableControllers(string dir)
     {
         var available = CgroupFs.Read(Path.Combine(dir, "cgroup.controllers")).Split(' ', '\n');
         var enabled = CgroupFs.Read(Path.Combine(dir, "cgroup.subtree_control")).Split(' ', '\n');
-        foreach (var controller in CgroupLayout.V2Controllers)
+        foreach (var controller in _controllers)
         {
             if (enabled.Contains(controller)) continue;
             if (!available.Contains(controller))
@@ -52,6 +63,17 @@ internal sealed class CgroupV2Hierarchy(string root, string parent) : CgroupHier
         if (limits.Cpus is { } cpus)
             CgroupFs.Write(Path.Combine(dir, "cpu.max"), $"{CpuQuotaMicros(cpus)} {CpuPeriodMicros}");
     }
+
+    public override void MakeReadyForProcesses(string id)
+    {
+        EnableControllers(Dir(id));
+        CgroupFs.MakeDir(Path.Combine(Dir(id), Leaf));
+    }
+
+    public override string ProcessDir(string dir) => Path.Combine(dir, Leaf);
+
+    public override bool TryRemoveEmpty(string id) =>
+        CgroupFs.TryRemoveEmpty(Path.Combine(Dir(id), Leaf)) && CgroupFs.TryRemoveEmpty(Dir(id));
 
     public override bool TryKillAtOnce(string id)
     {

@@ -34,7 +34,7 @@ public sealed class SandboxCgroup : IDisposable
     public void AddProcess(int pid)
     {
         foreach (var dir in Paths)
-            CgroupFs.Write(System.IO.Path.Combine(dir, "cgroup.procs"), pid.ToString());
+            CgroupFs.Write(System.IO.Path.Combine(hierarchy.ProcessDir(dir), "cgroup.procs"), pid.ToString());
     }
 
     /// <summary>Sets the memory, pids and cpu limits (also while processes are inside).</summary>
@@ -84,7 +84,7 @@ public sealed class SandboxCgroup : IDisposable
     {
         // rmdir succeeds only on an empty cgroup: the usual case after the sandbox ended costs
         // one syscall instead of reading every hierarchy's cgroup.procs.
-        if (!CgroupFs.TryRemoveEmpty(Paths[0])) KillAll(TimeSpan.FromSeconds(10));
+        if (!hierarchy.TryRemoveEmpty(Id)) KillAll(TimeSpan.FromSeconds(10));
         // rmdir returns EBUSY until killed tasks have finished exiting.
         var deadline = DateTime.UtcNow.AddSeconds(5);
         foreach (var dir in Paths) CgroupFs.RemoveTree(dir, deadline);
