@@ -32,6 +32,10 @@ using var onCtrlC = System.Runtime.InteropServices.PosixSignalRegistration.Creat
     Environment.Exit(130);
 });
 Console.WriteLine($"app pid:  {app.ProcessId} on {app.BaseUrl}");
+// BENCH_IDLE_LABS=N: N idle labs, each with an interactive bash on a PTY, on this machine while
+// the echo is measured (then only (a) runs): the density figure through the browser.
+var idleCount = int.TryParse(Environment.GetEnvironmentVariable("BENCH_IDLE_LABS"), out var il) ? il : 0;
+using var idle = idleCount > 0 ? IdleLabs.Start(idleCount, Path.Combine(Path.GetDirectoryName(dll)!, "playground-init")) : null;
 using var playwright = await Playwright.CreateAsync();
 await using var browser = await Chromium.LaunchAsync(playwright);
 var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl.ToString(), ViewportSize = new() { Width = 1400, Height = 900 } });
@@ -88,6 +92,13 @@ results.Add(("keystroke -> echo on screen p50", $"{Percentile(echo, 50):0.0} ms"
 results.Add(("keystroke -> echo on screen p99", $"{Percentile(echo, 99):0.0} ms", $"{Percentile(peerEcho, 99):0.0} ms"));
 results.Add(("keystroke -> bytes back p50", $"{Percentile(arrival, 50):0.0} ms", $"{Percentile(peerArrival, 50):0.0} ms"));
 results.Add(("keystroke -> bytes back p99", $"{Percentile(arrival, 99):0.0} ms", $"{Percentile(peerArrival, 99):0.0} ms"));
+if (idle is not null)
+{
+    Console.WriteLine();
+    Console.WriteLine($"with {idleCount} idle labs (each with a bash) on the machine; MemAvailable now {IdleLabs.MemAvailableMiB():0} MiB:");
+    foreach (var (what, value, peerValue) in results) Console.WriteLine($"  {what,-34} {value,10}   peer {peerValue,10}");
+    return 0;
+}
 
 // ---- (b) output throughput -------------------------------------------------------------------
 var throughputCommand = $"head -c {ThroughputBytes} /dev/zero | tr '\\0' x | fold -w 100; echo; echo tp-$((6*7))-end";

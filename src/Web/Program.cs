@@ -1,5 +1,4 @@
 using MudBlazor.Services;
-using Playground.Engine.Launch;
 using Playground.Web;
 using Playground.Web.Components;
 using Playground.Web.Sandboxes;
@@ -16,7 +15,6 @@ if (options.Problems().ToList() is { Count: > 0 } problems)
     return 2;
 }
 builder.Services.AddSingleton(options);
-builder.Services.AddSingleton(_ => new SandboxEngine());
 builder.Services.AddSingleton<People>();
 builder.Services.AddSingleton(_ => new Playground.Engine.Labs.LabManager(new Playground.Engine.Labs.LabOptions
 {
@@ -49,7 +47,6 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Lifetime.ApplicationStopping.Register(() =>
 {
     app.Services.GetRequiredService<SandboxHost>().Dispose();
-    app.Services.GetRequiredService<SandboxEngine>().Dispose();
     var labs = app.Services.GetRequiredService<Playground.Engine.Labs.LabManager>();
     if (options.EndLabsOnStop)
     {

@@ -36,7 +36,6 @@ public sealed record LabNotice(string Reason, DateTime EndsAt);
 /// </summary>
 public sealed class SandboxHost : IDisposable
 {
-    readonly SandboxEngine engine;
     readonly People people;
     readonly PlaygroundOptions options;
     readonly ILogger<SandboxHost> log;
@@ -50,9 +49,9 @@ public sealed class SandboxHost : IDisposable
     readonly ConcurrentDictionary<string, DateTime> _active = new();
     readonly DateTime _started = DateTime.UtcNow;
 
-    public SandboxHost(SandboxEngine engine, People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs)
+    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs)
     {
-        (this.engine, this.people, this.options, this.log, this.labs) = (engine, people, options, log, labs);
+        (this.people, this.options, this.log, this.labs) = (people, options, log, labs);
         _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 

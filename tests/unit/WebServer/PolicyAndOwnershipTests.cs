@@ -13,7 +13,7 @@ namespace Playground.Tests.WebServer;
 
 /// <summary>What keeps one person's sandboxes from the server and from other people.</summary>
 [Collection("sandbox")]
-public sealed class PolicyAndOwnershipTests(SandboxFixture f) : IDisposable
+public sealed class PolicyAndOwnershipTests : IDisposable
 {
     readonly string _data = Directory.CreateTempSubdirectory("playground-web-").FullName;
     const string Alice = "0123456789abcdef0123456789abcdef", Bob = "fedcba9876543210fedcba9876543210";
@@ -32,7 +32,7 @@ public sealed class PolicyAndOwnershipTests(SandboxFixture f) : IDisposable
         people = new People(options, NullLogger<People>.Instance);
         _made.Add(people);
         _labs = new LabManager(new LabOptions { DataDirectory = _data, CgroupParent = "playground-labs-webtests", MemoryBytes = 256L << 20, WorkspaceBytes = 32L << 20 });
-        return new SandboxHost(f.Engine, people, options, NullLogger<SandboxHost>.Instance, _labs);
+        return new SandboxHost(people, options, NullLogger<SandboxHost>.Instance, _labs);
     }
 
     /// <summary>A shell command in a lab, on pipes: exit code and stdout.</summary>
