@@ -191,7 +191,7 @@ public sealed class SandboxHost : IDisposable
         var lifeEnd = lab.Created + TimeSpan.FromHours(options.LabMaxHours);
         return idleEnd <= lifeEnd
             ? new LabNotice($"nothing typed or done for {options.LabIdleMinutes} minutes", idleEnd)
-            : new LabNotice($"labs last at most {options.LabMaxHours:0.#} hours", lifeEnd);
+            : new LabNotice($"labs last at most {(options.LabMaxHours >= 1 ? $"{options.LabMaxHours:0.#} hours" : $"{options.LabMaxHours * 60:0} minutes")}", lifeEnd);
     }
 
     /// <summary>

@@ -178,7 +178,7 @@ public sealed class PolicyAndOwnershipTests : IDisposable
         host.Touch(Alice);
         var old = host.NoticeOf(Alice, created.AddMinutes(27));
         Assert.NotNull(old);
-        Assert.Contains("0.5 hours", old.Reason);
+        Assert.Contains("at most 30 minutes", old.Reason);
         Assert.Equal(created.AddMinutes(30), old.EndsAt);
         host.Sweep(created.AddMinutes(29));
         Assert.NotNull(host.LabOf(Alice));
