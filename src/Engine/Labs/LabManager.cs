@@ -214,6 +214,10 @@ public sealed partial class LabManager : IDisposable
             var cgroup = _engine.Cgroups.Open(lab.CgroupId);
             try { cgroup.KillAll(TimeSpan.FromSeconds(10)); } catch (CgroupException) { }
             try { cgroup.Delete(); } catch (CgroupException) { }
+            // A killed reaper leaves its cgroup as a zombie; the lab has ended once its parent
+            // (unshare) has reaped it and gone too, so nothing of it outlives End.
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (StartTicks(lab.InitPid) == lab.StartTicks && DateTime.UtcNow < deadline) Thread.Sleep(2);
         }
         var root = Root(name);
         // Lazily: a process of the lab that is still dying may keep it busy for a moment.

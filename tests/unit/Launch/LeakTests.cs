@@ -15,6 +15,37 @@ public sealed class LeakTests(SandboxFixture f)
         .Select(f => { try { return new FileInfo(f).LinkTarget ?? ""; } catch (IOException) { return ""; } })
         .Select(t => System.Text.RegularExpressions.Regex.Replace(t, @"[:/]\[?\d+\]?$", ""))
         .Where(t => t.Length > 0 && !t.EndsWith(".dll", StringComparison.Ordinal)).Order().ToList();
+    /// <summary>
+    /// The open fds once they stop changing: sessions other tests dropped (a lab's reaper launch)
+    /// are closed by finalizers and exit watchers a moment after their test, not at once.
+    /// </summary>
+    internal static List<string> SettledFds()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var last = OpenFds();
+        while (DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+            GC.Collect(); GC.WaitForPendingFinalizers();
+            var now = OpenFds();
+            if (now.SequenceEqual(last)) return now;
+            last = now;
+        }
+        return last;
+    }
+
+    /// <summary>Waits (up to 5 s) for the fds to be <paramref name="expected"/> again; a real leak stays and fails.</summary>
+    internal static void AssertFdsReturnTo(List<string> expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!OpenFds().SequenceEqual(expected) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+            GC.Collect(); GC.WaitForPendingFinalizers();
+        }
+        Assert.Equal(expected, OpenFds());
+    }
+
     static int Mounts() => File.ReadAllLines("/proc/self/mountinfo").Length;
     internal static int Children() => Directory.GetDirectories("/proc/self/task")
         .Sum(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
@@ -46,7 +77,7 @@ public sealed class LeakTests(SandboxFixture f)
         // The engine keeps one init pre-started per kind of launch: count once it has one.
         f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
         GC.Collect(); GC.WaitForPendingFinalizers();
-        var (fds, mounts, children, cgroups) = (OpenFds(), Mounts(), Children(), Cgroups());
+        var (fds, mounts, children, cgroups) = (SettledFds(), Mounts(), Children(), Cgroups());
         for (var i = 0; i < 200; i++)
         {
             using var s = f.Engine.Launch(Spec());
@@ -54,7 +85,7 @@ public sealed class LeakTests(SandboxFixture f)
         }
         f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
         GC.Collect(); GC.WaitForPendingFinalizers();
-        Assert.Equal(fds, OpenFds());
+        AssertFdsReturnTo(fds);
         Assert.Equal(mounts, Mounts());
         Assert.Equal(children, Children());
         Assert.Equal(cgroups, Cgroups());
@@ -69,7 +100,7 @@ public sealed class LeakTests(SandboxFixture f)
     {
         f.Engine.WaitUntilPrestarted(TimeSpan.FromSeconds(10));
         GC.Collect(); GC.WaitForPendingFinalizers();
-        var (fds, children, cgroups) = (OpenFds(), Children(), Cgroups());
+        var (fds, children, cgroups) = (SettledFds(), Children(), Cgroups());
         var engine = new SandboxEngine(f.Engine.Options with { Prestart = 2 });
         // two kinds: pipes and a terminal
         foreach (var terminal in new[] { false, true })
@@ -84,6 +115,6 @@ public sealed class LeakTests(SandboxFixture f)
         GC.Collect(); GC.WaitForPendingFinalizers();
         Assert.Equal(children, Children());
         Assert.Equal(cgroups, Cgroups());
-        Assert.Equal(fds, OpenFds());
+        AssertFdsReturnTo(fds);
     }
 }
