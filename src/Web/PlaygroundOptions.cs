@@ -50,6 +50,11 @@ public sealed record PlaygroundOptions
     public double LabMaxHours { get; set; } = 8;
     /// <summary>...with a warning on the person's page this long before either.</summary>
     public int LabWarningMinutes { get; set; } = 5;
+    /// <summary>Let people in without an account (self-study, demos): each browser is a guest with a lab of its own.</summary>
+    public bool AllowGuests { get; set; } = true;
+    /// <summary>Sign-in attempts (password or link) and class joins per minute from one address.</summary>
+    public int SignInsPerMinute { get; set; } = 10;
+    public int JoinsPerMinute { get; set; } = 20;
     /// <summary>End every lab when the server stops (labs otherwise outlive it: they are people's hosts). For tests.</summary>
     public bool EndLabsOnStop { get; set; }
     /// <summary>The Docker engine for "from a Docker image": unix:///path or tcp://host:port; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</summary>
@@ -75,6 +80,7 @@ public sealed record PlaygroundOptions
         if (StoreBytes < 16 << 20) yield return "Playground:StoreBytes: at least 16777216 (16 MiB)";
         if (LabIdleMinutes < 1 || LabMaxHours <= 0 || LabWarningMinutes < 1 || LabWarningMinutes >= LabIdleMinutes)
             yield return "Playground:LabIdleMinutes, LabMaxHours and LabWarningMinutes: each more than 0, the warning shorter than the idle time";
+        if (SignInsPerMinute < 1 || JoinsPerMinute < 1) yield return "Playground:SignInsPerMinute and JoinsPerMinute: at least 1";
         if (LabFirstId < 65536) yield return "Playground:LabFirstId: at least 65536 (below are the server's own users)";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
         if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";

@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using Playground.Web;
+using Playground.Web.Accounts;
 using Playground.Web.Components;
 using Playground.Web.Sandboxes;
 using Playground.Web.Terminals;
@@ -24,7 +25,9 @@ builder.Services.AddSingleton(_ => new Playground.Engine.Labs.LabManager(new Pla
 builder.Services.AddSingleton<SandboxHost>();
 builder.Services.AddSingleton<Playground.Web.Rootfs.RootfsStore>();
 
-builder.Services.AddVisitors();
+builder.Services.AddAccounts(options, builder.Configuration);
+builder.Services.AddScoped<SignInLinks>();
+builder.Services.AddScoped<Classes>();
 builder.Services.AddAuthorization();
 builder.Services.AddCascadingAuthenticationState();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -36,12 +39,15 @@ var app = builder.Build();
 foreach (var gone in app.Services.GetRequiredService<Playground.Engine.Labs.LabManager>().Sweep())
     app.Logger.LogInformation("removed what lab {Lab} left behind", gone);
 if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
+await Accounts.InitializeAsync(app.Services, app.Logger, app.Configuration["Urls"]?.Split(';')[0] ?? "http://127.0.0.1:5000");
 app.UseAuthentication();
-app.UseVisitors();
+app.UseGuests(options);
+app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapHub<TerminalHub>(TerminalHub.Path);
+app.MapAccounts();
 app.MapGet("/rootfs/{name}/download", Playground.Web.Rootfs.RootfsDownload.Handle).RequireAuthorization();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Lifetime.ApplicationStopping.Register(() =>

@@ -10,6 +10,8 @@ public sealed class AppFixture : IAsyncLifetime
     public PlaygroundApp App { get; private set; } = default!;
     public IPlaywright Playwright { get; private set; } = default!;
     public IBrowser Browser { get; private set; } = default!;
+    /// <summary>The admin's password once a test has used the app's one-time admin link to set it.</summary>
+    public string? AdminPassword { get; set; }
 
     public async Task InitializeAsync()
     {

@@ -30,6 +30,9 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The one-time admin sign-in link the app logs on its first start (null until it has).</summary>
+    public string? AdminSignInLink { get; private set; }
+
     /// <summary>The app's last lines of output (stdout and stderr), for failure messages.</summary>
     public string RecentLog()
     {
@@ -51,7 +54,7 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
                ?? throw new FileNotFoundException("Playground.Web.dll is not built: run `dotnet build src/Web` first");
     }
 
-    public static async Task<PlaygroundApp> StartAsync(string? dll = null, TimeSpan? startTimeout = null)
+    public static async Task<PlaygroundApp> StartAsync(string? dll = null, TimeSpan? startTimeout = null, params string[] settings)
     {
         dll ??= FindDll();
         var port = FreePort();
@@ -68,8 +71,8 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
             UseShellExecute = false,
         };
         // Labs of its own (ids apart from a real server's) that end with the app, not outliving the test.
-        foreach (var a in new[] { dll, "--urls", baseUrl.ToString().TrimEnd('/'), $"--Playground:DataDirectory={data}",
-                     "--Playground:LabFirstId=39321600", "--Playground:EndLabsOnStop=true" })
+        foreach (var a in (string[])[dll, "--urls", baseUrl.ToString().TrimEnd('/'), $"--Playground:DataDirectory={data}",
+                     "--Playground:LabFirstId=39321600", "--Playground:EndLabsOnStop=true", .. settings])
             start.ArgumentList.Add(a);
         start.Environment["DOTNET_NOLOGO"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
@@ -95,6 +98,7 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
     void Log(string? line)
     {
         if (line is null) return;
+        if (AdminSignInLink is null && SignInLink().Match(line) is { Success: true } m) AdminSignInLink = m.Value;
         lock (_logLock)
         {
             _log.Enqueue(line);
@@ -181,4 +185,7 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
         try { Directory.Delete(DataDirectory, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"https?://\S+/signin/[0-9a-f]{64}")]
+    private static partial System.Text.RegularExpressions.Regex SignInLink();
 }

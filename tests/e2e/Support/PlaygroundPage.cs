@@ -39,6 +39,16 @@ public sealed class PlaygroundPage(IPage page)
             """, null, new() { Timeout = Timeout });
     }
 
+    /// <summary>Any page: waits until the button whose text is <paramref name="buttonText"/> has Blazor's handlers (the circuit is up).</summary>
+    public static async Task WaitUntilLiveAsync(IPage page, string buttonText) =>
+        await page.WaitForFunctionAsync(
+            """
+            text => {
+                const b = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === text);
+                return !!b && Object.keys(b).some(k => k.startsWith('_blazorEvents_'));
+            }
+            """, buttonText, new() { Timeout = Timeout });
+
     public async Task ReloadAsync()
     {
         await Page.ReloadAsync();

@@ -55,7 +55,9 @@ public sealed class LabPanelTests : IAsyncLifetime
         cut.FindAll("button").Single(b => b.TextContent == "Reset lab").Click();
         cut.FindAll("button").Single(b => b.TextContent == "Really reset the lab?").Click();
         cut.WaitForAssertion(() => Assert.NotEqual(first.InitPid, _host.LabOf(Alice)?.InitPid), TimeSpan.FromSeconds(10));
-        cut.WaitForAssertion(() => Assert.Contains("running since", cut.Find("[aria-label='lab status']").TextContent), TimeSpan.FromSeconds(10));
+        // the reset has finished when its buttons are live again
+        cut.WaitForAssertion(() => Assert.False(cut.FindAll("button").Single(b => b.TextContent == "End lab").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
+        Assert.Contains("running since", cut.Find("[aria-label='lab status']").TextContent);
 
         cut.FindAll("button").Single(b => b.TextContent == "End lab").Click();
         cut.FindAll("button").Single(b => b.TextContent == "Really end the lab?").Click();

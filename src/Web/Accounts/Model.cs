@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Playground.Web.Accounts;
+
+/// <summary>
+/// Someone who signed in: an admin, an instructor or a student. The id is 32 lowercase hex
+/// digits, the same form as a guest's, so a guest who joins a class keeps their id (and with it
+/// their lab and root filesystems).
+/// </summary>
+public sealed class User : IdentityUser
+{
+    public User() => Id = NewId();
+
+    /// <summary>What others see (a student's name in the class, an instructor's on their classes).</summary>
+    public string DisplayName { get; set; } = "";
+    public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
+
+    public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+}
+
+public static class Roles
+{
+    public const string Admin = "admin", Instructor = "instructor", Student = "student";
+    public static readonly string[] All = [Admin, Instructor, Student];
+}
+
+/// <summary>A class an instructor runs: students join with its code (and its password, when it has one).</summary>
+public sealed class Classroom
+{
+    public string Id { get; set; } = User.NewId();
+    public string Name { get; set; } = "";
+    public string InstructorId { get; set; } = "";
+    /// <summary>8 letters and digits without look-alikes (no 0/O, 1/I/L), unique among classes.</summary>
+    public string JoinCode { get; set; } = "";
+    /// <summary>Identity's password hash when the instructor requires a password to join; null otherwise.</summary>
+    public string? PasswordHash { get; set; }
+    public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
+    /// <summary>When the instructor ended it: no more joining, its students' labs ended; recordings kept.</summary>
+    public DateTime? EndedAt { get; set; }
+    public List<Enrollment> Enrollments { get; set; } = [];
+}
+
+public sealed class Enrollment
+{
+    public string ClassId { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string DisplayName { get; set; } = "";
+    public DateTime JoinedAt { get; set; } = DateTime.UtcNow;
+}
+
+/// <summary>A one-time sign-in link (the first admin's, an instructor's first): only its SHA-256 is kept.</summary>
+public sealed class SignInLink
+{
+    public string TokenHash { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? UsedAt { get; set; }
+}
+
+/// <summary>
+/// What survives a restart: people (ASP.NET Core Identity's tables), classes, enrollments and
+/// sign-in links. SQLite in the data directory by default (ConnectionStrings:Playground).
+/// </summary>
+public sealed class PlaygroundDb(DbContextOptions<PlaygroundDb> options) : IdentityDbContext<User>(options)
+{
+    public DbSet<Classroom> Classes => Set<Classroom>();
+    public DbSet<Enrollment> Enrollments => Set<Enrollment>();
+    public DbSet<SignInLink> SignInLinks => Set<SignInLink>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        base.OnModelCreating(b);
+        b.Entity<User>().Property(u => u.DisplayName).HasMaxLength(64);
+        b.Entity<Classroom>(c =>
+        {
+            c.HasKey(x => x.Id);
+            c.Property(x => x.Id).HasMaxLength(32);
+            c.Property(x => x.Name).HasMaxLength(100);
+            c.Property(x => x.JoinCode).HasMaxLength(8);
+            c.HasIndex(x => x.JoinCode).IsUnique();
+            c.HasIndex(x => x.InstructorId);
+            c.HasOne<User>().WithMany().HasForeignKey(x => x.InstructorId).OnDelete(DeleteBehavior.Restrict);
+            c.HasMany(x => x.Enrollments).WithOne().HasForeignKey(e => e.ClassId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<Enrollment>(e =>
+        {
+            e.HasKey(x => new { x.ClassId, x.UserId });
+            e.Property(x => x.DisplayName).HasMaxLength(64);
+            e.HasIndex(x => x.UserId);
+            e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<SignInLink>(l =>
+        {
+            l.HasKey(x => x.TokenHash);
+            l.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

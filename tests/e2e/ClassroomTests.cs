@@ -1,0 +1,95 @@
+using System.Text.RegularExpressions;
+using Playground.E2E.Support;
+using Xunit.Abstractions;
+
+namespace Playground.E2E;
+
+/// <summary>An admin, an instructor and a student, each in a browser of their own.</summary>
+[Collection(AppCollection.Name)]
+public sealed class ClassroomTests(AppFixture fixture, ITestOutputHelper log)
+{
+    [Fact]
+    public async Task An_instructor_made_by_the_admin_opens_a_class_a_student_joins_it_and_only_the_instructor_sees_the_roster()
+    {
+        var adminContext = await fixture.NewVisitorAsync();
+        var instructorContext = await fixture.NewVisitorAsync();
+        var studentContext = await fixture.NewVisitorAsync();
+        try
+        {
+            // The admin signs in: with a password if an earlier test set one, else by the first-start link.
+            var admin = await adminContext.NewPageAsync();
+            await SignInAdminAsync(admin);
+            await admin.GotoAsync("/admin");
+            await PlaygroundPage.WaitUntilLiveAsync(admin, "Add instructor");
+            var userName = $"ada{Random.Shared.Next(100000)}";
+            await admin.GetByLabel("Sign-in name").FillAsync(userName);
+            await admin.GetByLabel("Display name").FillAsync("Ada");
+            await admin.GetByRole(AriaRole.Button, new() { Name = "Add instructor" }).ClickAsync();
+            var link = await admin.GetByLabel("sign-in link").TextContentAsync();
+            log.WriteLine($"instructor link: {link}");
+
+            // The instructor uses the link once, sets a password, makes a class.
+            var instructor = await instructorContext.NewPageAsync();
+            await instructor.GotoAsync(link!);
+            await Assertions.Expect(instructor.GetByText("That link worked once")).ToBeVisibleAsync();
+            await instructor.GetByLabel("New password").FillAsync("ada's secret");
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+            await Assertions.Expect(instructor.GetByText("Password saved.")).ToBeVisibleAsync();
+            await instructor.GotoAsync("/classes");
+            await PlaygroundPage.WaitUntilLiveAsync(instructor, "New class");
+            await instructor.GetByLabel("Class name").FillAsync("Containers 101");
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "New class" }).ClickAsync();
+            await instructor.GetByRole(AriaRole.Link, new() { Name = "Containers 101" }).ClickAsync();
+            var code = await instructor.GetByLabel("join code").TextContentAsync();
+            Assert.Matches("^[A-HJ-NP-Z2-9]{8}$", code);
+            var classUrl = instructor.Url;
+
+            // A student: a wrong code is refused; the right one lets them in, with their name.
+            var student = await studentContext.NewPageAsync();
+            await student.GotoAsync("/join");
+            await student.GetByLabel("Class code").FillAsync("ZZZZZZZZ");
+            await student.GetByLabel("Your name").FillAsync("Grace");
+            await student.GetByRole(AriaRole.Button, new() { Name = "Join" }).ClickAsync();
+            await Assertions.Expect(student.GetByText("No open class has that code")).ToBeVisibleAsync();
+            await student.GotoAsync($"/join/{code}");
+            await student.GetByLabel("Your name").FillAsync("Grace");
+            await student.GetByRole(AriaRole.Button, new() { Name = "Join" }).ClickAsync();
+            await Assertions.Expect(student.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(student.GetByRole(AriaRole.Link, new() { Name = "Grace" })).ToBeVisibleAsync(); // signed in, by her name
+
+            // The instructor's roster shows her; the student cannot see it, nor the class list, nor the admin page.
+            await instructor.GotoAsync(classUrl);
+            await Assertions.Expect(instructor.GetByLabel("students")).ToContainTextAsync("Grace");
+            foreach (var path in new[] { "/classes", new Uri(classUrl).AbsolutePath, "/admin" })
+            {
+                await student.GotoAsync(path);
+                await Assertions.Expect(student.GetByText("not for this account")).ToBeVisibleAsync();
+                Assert.DoesNotContain("Containers 101", await student.ContentAsync()); // nothing of the class leaks
+            }
+        }
+        finally
+        {
+            await adminContext.CloseAsync();
+            await instructorContext.CloseAsync();
+            await studentContext.CloseAsync();
+        }
+    }
+
+    async Task SignInAdminAsync(IPage page)
+    {
+        if (fixture.AdminPassword is { } password)
+        {
+            await page.GotoAsync("/login");
+            await page.GetByLabel("Name").FillAsync("admin");
+            await page.GetByLabel("Password").FillAsync(password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.WaitForURLAsync(new Regex("/$"));
+            return;
+        }
+        await page.GotoAsync(fixture.App.AdminSignInLink!);
+        await page.GetByLabel("New password").FillAsync("admin's secret");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("Password saved.")).ToBeVisibleAsync();
+        fixture.AdminPassword = "admin's secret";
+    }
+}
