@@ -9,7 +9,7 @@ namespace Playground.E2E;
 public sealed class ClassroomTests(AppFixture fixture, ITestOutputHelper log)
 {
     [Fact]
-    public async Task An_instructor_made_by_the_admin_opens_a_class_a_student_joins_it_and_only_the_instructor_sees_the_roster()
+    public async Task An_instructor_made_by_the_admin_opens_a_class_a_student_joins_and_the_instructor_watches_and_takes_over_her_terminal()
     {
         var adminContext = await fixture.NewVisitorAsync();
         var instructorContext = await fixture.NewVisitorAsync();
@@ -57,9 +57,45 @@ public sealed class ClassroomTests(AppFixture fixture, ITestOutputHelper log)
             await Assertions.Expect(student.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true })).ToBeVisibleAsync();
             await Assertions.Expect(student.GetByRole(AriaRole.Link, new() { Name = "Grace" })).ToBeVisibleAsync(); // signed in, by her name
 
-            // The instructor's roster shows her; the student cannot see it, nor the class list, nor the admin page.
+            // She runs a sandbox and types in it.
+            var studentPage = new PlaygroundPage(student);
+            await studentPage.WaitUntilInteractiveAsync();
+            var mine = await studentPage.RunAsync();
+            await mine.TypeLineAsync("echo from-grace-$((6*7))");
+            await mine.WaitForRowAsync("^from-grace-42$");
+
+            // The instructor's grid shows her, with a live thumbnail of that terminal.
             await instructor.GotoAsync(classUrl);
             await Assertions.Expect(instructor.GetByLabel("students")).ToContainTextAsync("Grace");
+            var thumbnail = new TerminalScreen(instructor, mine.Id); // the first view of it on the page: the thumbnail
+            await thumbnail.WaitForRowAsync("^from-grace-42$");
+            await mine.TypeLineAsync("echo live-$((5*5))");
+            await thumbnail.WaitForRowAsync("^live-25$"); // updated live
+
+            // Opened full size it is read-only: keys typed there reach nothing.
+            await PlaygroundPage.WaitUntilLiveAsync(instructor, "Open");
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "Open", Exact = true }).ClickAsync();
+            var open = instructor.GetByLabel("Grace's terminal, watched");
+            await Assertions.Expect(open.Locator(".xterm-rows")).ToContainTextAsync("live-25");
+            await open.Locator(".xterm-screen").ClickAsync();
+            await instructor.Keyboard.TypeAsync("echo intruder-$((1+1))");
+            await instructor.Keyboard.PressAsync("Enter");
+            await mine.TypeLineAsync("echo after-$((3*3))");
+            await mine.WaitForRowAsync("^after-9$");
+            Assert.DoesNotContain("intruder", await mine.ScreenAsync());
+
+            // Taken over: the instructor's keys reach her shell, and she is told.
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "Take over" }).ClickAsync();
+            await Assertions.Expect(student.GetByLabel("take-over notice")).ToContainTextAsync("Ada has taken over this terminal");
+            await open.Locator(".xterm-screen").ClickAsync();
+            await instructor.Keyboard.TypeAsync("echo from-ada-$((7*6))");
+            await instructor.Keyboard.PressAsync("Enter");
+            await mine.WaitForRowAsync("^from-ada-42$");
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "Hand back" }).ClickAsync();
+            await Assertions.Expect(student.GetByLabel("take-over notice")).ToHaveCountAsync(0);
+            log.WriteLine(await mine.ScreenAsync());
+
+            // The student cannot see the class, nor the class list, nor the admin page.
             foreach (var path in new[] { "/classes", new Uri(classUrl).AbsolutePath, "/admin" })
             {
                 await student.GotoAsync(path);

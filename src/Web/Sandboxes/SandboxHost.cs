@@ -102,6 +102,19 @@ public sealed class SandboxHost : IDisposable
     public LiveTerminal? Terminal(string ownerId, string terminalId) =>
         _terminals.TryGetValue(terminalId, out var t) && t.OwnerId == ownerId ? t : null;
 
+    /// <summary>
+    /// A terminal whoever owns it: for the hub to check a watcher's right (an instructor of the
+    /// owner's class). Never hand it to a caller without that check.
+    /// </summary>
+    internal LiveTerminal? AnyTerminal(string terminalId) => _terminals.GetValueOrDefault(terminalId);
+
+    /// <summary>An instructor takes over a terminal (their keys reach it, its owner's do not, its owner is told) or hands it back.</summary>
+    internal void TakeOver(LiveTerminal terminal, (string Id, string Name)? by)
+    {
+        terminal.TakenOverBy = by;
+        Changed?.Invoke(terminal.OwnerId);
+    }
+
     /// <summary>Policy and validation errors for this person, without starting anything.</summary>
     /// <summary>Checked in the person's lab when it is running (its rootfs looked up there); otherwise all but the rootfs's existence.</summary>
     public IReadOnlyList<SpecError> Check(string ownerId, SandboxSpec spec)

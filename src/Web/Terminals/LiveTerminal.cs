@@ -19,6 +19,7 @@ public sealed class LiveTerminal : IDisposable
     readonly ManualResetEventSlim _mayRead = new(true);
     readonly Channel<byte[]> _input = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite });
     Attachment? _attached;
+    readonly List<Watcher> _watchers = [];
     long _unacked;
     volatile bool _disposed;
 
@@ -50,6 +51,52 @@ public sealed class LiveTerminal : IDisposable
         internal readonly Channel<byte[]> Output = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         public ChannelReader<byte[]> Reader => Output.Reader;
     }
+
+    /// <summary>
+    /// Someone watching (an instructor, a thumbnail): output only, no say in flow control. A
+    /// watcher that falls more than <see cref="WatcherLagBytes"/> behind is ended with
+    /// <see cref="FellBehindException"/> (it watches again and gets the replay): a slow viewer
+    /// never holds the owner's terminal back, nor the server's memory.
+    /// </summary>
+    public sealed class Watcher
+    {
+        internal readonly Channel<byte[]> Output = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        long _queued;
+        public ChannelReader<byte[]> Reader => Output.Reader;
+        internal long Queued => Interlocked.Read(ref _queued);
+        internal void Queue(int n) => Interlocked.Add(ref _queued, n);
+        /// <summary>The reader took this many bytes off the queue.</summary>
+        public void Took(int n) => Interlocked.Add(ref _queued, -n);
+    }
+
+    public const long WatcherLagBytes = 1 << 20;
+
+    public sealed class FellBehindException() : Exception("the watcher fell behind");
+
+    /// <summary>Watch: the recent output, then what follows, to as many watchers as there are.</summary>
+    public (byte[] Replay, Watcher Watcher) Watch()
+    {
+        lock (_lock)
+        {
+            var w = new Watcher();
+            _watchers.Add(w);
+            if (OutputEnded) w.Output.Writer.TryComplete();
+            return (_replay.ToArray(), w);
+        }
+    }
+
+    public void Unwatch(Watcher w)
+    {
+        lock (_lock) _watchers.Remove(w);
+    }
+
+    public int Watchers { get { lock (_lock) return _watchers.Count; } }
+
+    /// <summary>Who has taken the terminal over (an instructor typing into it), and their name; null: its owner types.</summary>
+    public (string Id, string Name)? TakenOverBy { get; set; }
+
+    /// <summary>The size the owner's browser last gave the terminal (watchers show it at that size).</summary>
+    public (int Columns, int Rows) Size { get; private set; } = (80, 24);
 
     /// <summary>Ends an attachment that another attach took over (its process runs on).</summary>
     public sealed class AttachedElsewhereException() : Exception("the terminal was attached elsewhere");
@@ -110,6 +157,7 @@ public sealed class LiveTerminal : IDisposable
 
     public void Resize(ushort columns, ushort rows)
     {
+        Size = (columns, rows);
         if (_session.HasTerminal) _session.Resize(new TerminalSize(columns, rows));
     }
 
@@ -140,6 +188,18 @@ public sealed class LiveTerminal : IDisposable
                         _unacked += n;
                         UpdateReading();
                     }
+                    for (var i = _watchers.Count - 1; i >= 0; i--)
+                    {
+                        var w = _watchers[i];
+                        if (w.Queued + n > WatcherLagBytes)
+                        {
+                            w.Output.Writer.TryComplete(new FellBehindException());
+                            _watchers.RemoveAt(i);
+                            continue;
+                        }
+                        w.Queue(n);
+                        w.Output.Writer.TryWrite(chunk);
+                    }
                 }
             }
         }
@@ -148,6 +208,7 @@ public sealed class LiveTerminal : IDisposable
         {
             OutputEnded = true;
             _attached?.Output.Writer.TryComplete();
+            foreach (var w in _watchers) w.Output.Writer.TryComplete();
         }
     }
 
@@ -167,6 +228,10 @@ public sealed class LiveTerminal : IDisposable
         _disposed = true;
         _input.Writer.TryComplete();
         _mayRead.Set();
-        lock (_lock) _attached?.Output.Writer.TryComplete();
+        lock (_lock)
+        {
+            _attached?.Output.Writer.TryComplete();
+            foreach (var w in _watchers) w.Output.Writer.TryComplete();
+        }
     }
 }

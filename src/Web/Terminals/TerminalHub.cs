@@ -7,11 +7,14 @@ namespace Playground.Web.Terminals;
 
 /// <summary>
 /// Terminal bytes between xterm.js and a sandbox's PTY (MessagePack: binary as binary). Every
-/// call names a terminal and is checked against the caller: a terminal that is not the
-/// caller's does not exist for them. Connections from another origin are refused.
+/// call names a terminal and is checked against the caller: its owner attaches and types; an
+/// instructor of the owner's class (or an admin) may watch it, read-only, and take it over;
+/// for anyone else it does not exist ("no such terminal", as for a missing one). Input from
+/// a watcher is dropped here, on the server, not trusted to the page. Connections from another
+/// origin are refused.
 /// </summary>
 [Authorize]
-public sealed class TerminalHub(SandboxHost host) : Hub
+public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classes classes) : Hub
 {
     public const string Path = "/hubs/terminal";
     const string AttachmentsKey = "attachments";
@@ -76,7 +79,68 @@ public sealed class TerminalHub(SandboxHost host) : Hub
         catch (LiveTerminal.AttachedElsewhereException) { throw new HubException(AttachedElsewhere); }
     }
 
-    public void Input(string terminalId, byte[] data) => Find(terminalId).Input(data);
+    /// <summary>
+    /// Watching: the recent output, then what follows, without any say in the terminal (no
+    /// input, no size, no acknowledgement). Ends with "fell behind" when the watcher is more than
+    /// 1 MiB behind (it watches again, from the replay).
+    /// </summary>
+    public async IAsyncEnumerable<byte[]> Watch(string terminalId, [EnumeratorCancellation] CancellationToken cancel)
+    {
+        var terminal = await FindWatchableAsync(terminalId);
+        var (replay, watcher) = terminal.Watch();
+        try
+        {
+            yield return replay;
+            var reader = watcher.Reader;
+            var batch = new List<byte[]>();
+            while (await WaitToWatchAsync(reader, cancel))
+            {
+                var size = 0;
+                while (size < 32 * 1024 && reader.TryRead(out var chunk)) { batch.Add(chunk); size += chunk.Length; }
+                watcher.Took(size);
+                yield return batch.Count == 1 ? batch[0] : Concat(batch, size);
+                batch.Clear();
+            }
+        }
+        finally { terminal.Unwatch(watcher); }
+    }
+
+    public const string FellBehind = "fell behind";
+
+    static async ValueTask<bool> WaitToWatchAsync(System.Threading.Channels.ChannelReader<byte[]> reader, CancellationToken cancel)
+    {
+        try { return await reader.WaitToReadAsync(cancel); }
+        catch (LiveTerminal.FellBehindException) { throw new HubException(FellBehind); }
+    }
+
+    /// <summary>The terminal's size as its owner's browser set it (a watcher shows it so): [columns, rows].</summary>
+    public async Task<int[]> WatchSize(string terminalId)
+    {
+        var t = await FindWatchableAsync(terminalId);
+        return [t.Size.Columns, t.Size.Rows];
+    }
+
+    /// <summary>An instructor takes the terminal over (their keys go in, its owner's do not, and the owner is told) or hands it back.</summary>
+    public async Task TakeOver(string terminalId, bool on)
+    {
+        var t = await FindWatchableAsync(terminalId);
+        var me = Person.IdOf(Context.User!)!;
+        if (t.OwnerId == me) throw new HubException("no such terminal"); // an owner has nothing to take
+        var name = Context.User!.FindFirst(Playground.Web.Accounts.DisplayNameClaims.Type)?.Value ?? "your instructor";
+        host.TakeOver(t, on ? (me, name) : null);
+    }
+
+    /// <summary>Keys: from its owner unless an instructor has taken it over, then only from that instructor.</summary>
+    public void Input(string terminalId, byte[] data)
+    {
+        var me = Person.IdOf(Context.User!);
+        var t = me is null ? null : host.AnyTerminal(terminalId);
+        if (t is null) throw new HubException("no such terminal");
+        var taker = t.TakenOverBy?.Id;
+        if (t.OwnerId == me) { if (taker is null) t.Input(data); return; }
+        if (taker == me) { t.Input(data); return; }
+        throw new HubException("no such terminal");
+    }
 
     public void Resize(string terminalId, int columns, int rows)
     {
@@ -92,6 +156,15 @@ public sealed class TerminalHub(SandboxHost host) : Hub
     }
 
     System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment> Attachments => (System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment>)Context.Items[AttachmentsKey]!;
+
+    /// <summary>The caller's own terminal, or one of a student in a class the caller teaches (any, for an admin).</summary>
+    async Task<LiveTerminal> FindWatchableAsync(string terminalId)
+    {
+        var me = Person.IdOf(Context.User!);
+        if (me is not null && host.AnyTerminal(terminalId) is { } t && (t.OwnerId == me || await classes.TeachesAsync(me, t.OwnerId)))
+            return t;
+        throw new HubException("no such terminal");
+    }
 
     LiveTerminal Find(string terminalId) =>
         Person.IdOf(Context.User!) is { } owner && host.Terminal(owner, terminalId) is { } t

@@ -26,10 +26,16 @@ const encoder = new TextEncoder();
 const ACK_EVERY = 16 * 1024;
 // The hub ends an attachment with this when the same terminal is attached elsewhere (TerminalHub.AttachedElsewhere).
 const ELSEWHERE = 'attached elsewhere';
+// ...and a watch with this when the watcher fell behind (TerminalHub.FellBehind): it watches again.
+const FELL_BEHIND = 'fell behind';
 
 class Session {
-    constructor(element, id) {
+    // watch: an instructor's read-only view (or a thumbnail) of someone else's terminal: no size,
+    // no acknowledgements, and keys only while taken over (the hub drops them otherwise anyway).
+    constructor(element, id, watch) {
         this.id = id;
+        this.watch = watch;
+        this.typing = !watch;
         this.element = element;
         this.term = new Terminal({
             // A blinking cursor is a CSS animation: Chromium then renders every frame, and since it
@@ -51,7 +57,7 @@ class Session {
         this.hub = connection();
         this.term.onData(data => this.send(encoder.encode(data)));
         this.term.onBinary(data => this.send(Uint8Array.from(data, ch => ch.charCodeAt(0))));
-        this.term.onResize(({ cols, rows }) => this.invoke('Resize', this.id, cols, rows));
+        this.term.onResize(({ cols, rows }) => { if (!this.watch) this.invoke('Resize', this.id, cols, rows); });
         this.resizeObserver = new ResizeObserver(() => this.refit());
         this.resizeObserver.observe(element);
         this.refit();
@@ -71,11 +77,13 @@ class Session {
     }
 
     send(bytes) {
-        if (this.replaying) return; // xterm.js answering the replayed output (see replay)
+        if (this.replaying || !this.typing) return; // xterm.js answering the replayed output (see replay); a watcher's keys
+
         this.fire('Input', this.id, bytes);
     }
 
     refit() {
+        if (this.watch) return; // a watcher shows the owner's size
         if (this.element.offsetWidth === 0 || this.element.offsetHeight === 0) return; // hidden tab
         try { this.fit.fit(); } catch { }
     }
@@ -102,16 +110,23 @@ class Session {
         this.term.reset();
         this.pendingAck = 0;
         this.replaying = null;
-        await this.invoke('Resize', this.id, this.term.cols, this.term.rows);
+        if (this.watch) {
+            try {
+                const [cols, rows] = await this.hub.connection.invoke('WatchSize', this.id);
+                this.term.resize(cols, rows);
+            } catch (e) { console.warn('terminal WatchSize:', e); }
+        }
+        else await this.invoke('Resize', this.id, this.term.cols, this.term.rows);
         let first = true;
-        this.subscription = this.hub.connection.stream('Attach', this.id).subscribe({
+        this.subscription = this.hub.connection.stream(this.watch ? 'Watch' : 'Attach', this.id).subscribe({
             next: bytes => {
                 if (first) { first = false; this.replay(bytes); }
                 else this.term.write(bytes, () => this.rendered(bytes.length));
             },
             complete: () => this.term.write('\r\n\x1b[2m[the process has ended]\x1b[0m\r\n'),
             error: err => {
-                if (String(err?.message ?? err).includes(ELSEWHERE))
+                if (String(err?.message ?? err).includes(FELL_BEHIND)) setTimeout(() => this.attach(), 500);
+                else if (String(err?.message ?? err).includes(ELSEWHERE))
                     this.term.write('\r\n\x1b[2m[this terminal is open in another tab or window now: reload this page to bring it back here]\x1b[0m\r\n');
                 else console.warn('terminal stream:', err);
             },
@@ -131,6 +146,7 @@ class Session {
     }
 
     rendered(n) {
+        if (this.watch) return; // a watcher has no say in flow control
         this.pendingAck += n;
         if (this.pendingAck >= ACK_EVERY) this.flushAck();
         else if (!this.ackTimer) this.ackTimer = setTimeout(() => this.flushAck(), 20);
@@ -152,22 +168,32 @@ class Session {
     }
 }
 
-export async function open(element, id) {
-    terminals.get(id)?.dispose();
-    const s = new Session(element, id);
-    terminals.set(id, s);
+// Views are keyed by the component that shows them: one page may show a terminal twice (a
+// thumbnail and a full view).
+export async function open(element, key, id, watch) {
+    terminals.get(key)?.dispose();
+    const s = new Session(element, id, watch);
+    terminals.set(key, s);
     await s.attach();
-    s.term.focus();
+    if (!watch) s.term.focus();
 }
 
-export function focus(id) {
-    const s = terminals.get(id);
+export function focus(key) {
+    const s = terminals.get(key);
     if (!s) return;
     s.refit();
     s.term.focus();
 }
 
-export function close(id) {
-    terminals.get(id)?.dispose();
-    terminals.delete(id);
+// A watcher's keys go to the terminal (taken over) or nowhere.
+export function typing(key, on) {
+    const s = terminals.get(key);
+    if (!s) return;
+    s.typing = on;
+    if (on) s.term.focus();
+}
+
+export function close(key) {
+    terminals.get(key)?.dispose();
+    terminals.delete(key);
 }
