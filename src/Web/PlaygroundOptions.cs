@@ -55,6 +55,9 @@ public sealed record PlaygroundOptions
     /// <summary>Sign-in attempts (password or link) and class joins per minute from one address.</summary>
     public int SignInsPerMinute { get; set; } = 10;
     public int JoinsPerMinute { get; set; } = 20;
+    /// <summary>Record every terminal as asciicast v2 (DataDirectory/recordings), each up to this many bytes.</summary>
+    public bool RecordTerminals { get; set; } = true;
+    public long RecordingMaxBytes { get; set; } = 16L << 20;
     /// <summary>End every lab when the server stops (labs otherwise outlive it: they are people's hosts). For tests.</summary>
     public bool EndLabsOnStop { get; set; }
     /// <summary>The Docker engine for "from a Docker image": unix:///path or tcp://host:port; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</summary>
@@ -80,6 +83,7 @@ public sealed record PlaygroundOptions
         if (StoreBytes < 16 << 20) yield return "Playground:StoreBytes: at least 16777216 (16 MiB)";
         if (LabIdleMinutes < 1 || LabMaxHours <= 0 || LabWarningMinutes < 1 || LabWarningMinutes >= LabIdleMinutes)
             yield return "Playground:LabIdleMinutes, LabMaxHours and LabWarningMinutes: each more than 0, the warning shorter than the idle time";
+        if (RecordingMaxBytes < 4096) yield return "Playground:RecordingMaxBytes: at least 4096";
         if (SignInsPerMinute < 1 || JoinsPerMinute < 1) yield return "Playground:SignInsPerMinute and JoinsPerMinute: at least 1";
         if (LabFirstId < 65536) yield return "Playground:LabFirstId: at least 65536 (below are the server's own users)";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";

@@ -28,6 +28,7 @@ builder.Services.AddSingleton<Playground.Web.Rootfs.RootfsStore>();
 builder.Services.AddAccounts(options, builder.Configuration);
 builder.Services.AddScoped<SignInLinks>();
 builder.Services.AddScoped<Classes>();
+builder.Services.AddSingleton<Playground.Web.Terminals.Recordings>();
 builder.Services.AddAuthorization();
 builder.Services.AddCascadingAuthenticationState();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -48,6 +49,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapHub<TerminalHub>(TerminalHub.Path);
 app.MapAccounts();
+app.MapGet("/recordings/{id}.cast", Playground.Web.Terminals.Recordings.Download).RequireAuthorization();
 app.MapGet("/rootfs/{name}/download", Playground.Web.Rootfs.RootfsDownload.Handle).RequireAuthorization();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Lifetime.ApplicationStopping.Register(() =>

@@ -95,6 +95,30 @@ public sealed class ClassroomTests(AppFixture fixture, ITestOutputHelper log)
             await Assertions.Expect(student.GetByLabel("take-over notice")).ToHaveCountAsync(0);
             log.WriteLine(await mine.ScreenAsync());
 
+            // Her terminal was recorded, with markers for the launch and the take-over; her
+            // instructor replays it and downloads it; someone else gets "not found".
+            await instructor.GotoAsync("/recordings");
+            var row = instructor.GetByLabel("recordings").Locator("tr", new() { HasText = "Grace" }).First;
+            var castUrl = await row.GetByRole(AriaRole.Link, new() { Name = ".cast" }).GetAttributeAsync("href");
+            await row.GetByRole(AriaRole.Link).First.ClickAsync();
+            await Assertions.Expect(instructor.Locator(".ap-player")).ToBeVisibleAsync(); // asciinema-player, from our own assets
+            var cast = await instructor.APIRequest.GetAsync(castUrl!);
+            Assert.Equal(200, cast.Status);
+            var lines = (await cast.TextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains("\"version\":2", lines[0]);
+            Assert.Contains(lines, l => l.Contains("\"m\",\"launch: /bin/sh\""));
+            Assert.Contains(lines, l => l.Contains("\"m\",\"take-over by Ada\""));
+            Assert.Contains(lines, l => l.Contains("\"m\",\"handed back by Ada\""));
+            Assert.Contains(lines, l => l.Contains("\"o\"") && l.Contains("from-ada-42"));
+            var stranger = await fixture.NewVisitorAsync();
+            try
+            {
+                var page = await stranger.NewPageAsync();
+                await page.GotoAsync("/");
+                Assert.Equal(404, (await page.APIRequest.GetAsync(castUrl!)).Status);
+            }
+            finally { await stranger.CloseAsync(); }
+
             // The student cannot see the class, nor the class list, nor the admin page.
             foreach (var path in new[] { "/classes", new Uri(classUrl).AbsolutePath, "/admin" })
             {

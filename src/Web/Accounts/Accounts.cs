@@ -29,7 +29,8 @@ public static class Accounts
         var connection = configuration.GetConnectionString("Playground") is { Length: > 0 } c
             ? c
             : $"Data Source={Path.Combine(options.DataDirectory, "playground.db")}";
-        services.AddDbContext<PlaygroundDb>(o => o.UseSqlite(connection));
+        // The factory for singletons (recordings' index), the context itself (scoped) for Identity and pages.
+        services.AddDbContextFactory<PlaygroundDb>(o => o.UseSqlite(connection));
         services.AddIdentityCore<User>(o =>
             {
                 o.Password.RequiredLength = 8;

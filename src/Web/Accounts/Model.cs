@@ -60,6 +60,22 @@ public sealed class SignInLink
     public DateTime? UsedAt { get; set; }
 }
 
+/// <summary>One terminal's recording (asciicast v2) in DataDirectory/recordings: the index of the files.</summary>
+public sealed class Recording
+{
+    public string Id { get; set; } = User.NewId();
+    /// <summary>Whose terminal it was (a student's, a guest's).</summary>
+    public string OwnerId { get; set; } = "";
+    public string Title { get; set; } = "";
+    /// <summary>The file's name in DataDirectory/recordings/OWNER/.</summary>
+    public string File { get; set; } = "";
+    public DateTime StartedAt { get; set; } = DateTime.UtcNow;
+    public DateTime? EndedAt { get; set; }
+    public long Bytes { get; set; }
+    /// <summary>The cap (RecordingMaxBytes) stopped it before the terminal ended.</summary>
+    public bool Truncated { get; set; }
+}
+
 /// <summary>
 /// What survives a restart: people (ASP.NET Core Identity's tables), classes, enrollments and
 /// sign-in links. SQLite in the data directory by default (ConnectionStrings:Playground).
@@ -69,6 +85,7 @@ public sealed class PlaygroundDb(DbContextOptions<PlaygroundDb> options) : Ident
     public DbSet<Classroom> Classes => Set<Classroom>();
     public DbSet<Enrollment> Enrollments => Set<Enrollment>();
     public DbSet<SignInLink> SignInLinks => Set<SignInLink>();
+    public DbSet<Recording> Recordings => Set<Recording>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -91,6 +108,15 @@ public sealed class PlaygroundDb(DbContextOptions<PlaygroundDb> options) : Ident
             e.Property(x => x.DisplayName).HasMaxLength(64);
             e.HasIndex(x => x.UserId);
             e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<Recording>(r =>
+        {
+            r.HasKey(x => x.Id);
+            r.Property(x => x.Id).HasMaxLength(32);
+            r.Property(x => x.OwnerId).HasMaxLength(32);
+            r.Property(x => x.Title).HasMaxLength(200);
+            r.Property(x => x.File).HasMaxLength(200);
+            r.HasIndex(x => new { x.OwnerId, x.StartedAt });
         });
         b.Entity<SignInLink>(l =>
         {

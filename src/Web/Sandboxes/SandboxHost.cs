@@ -49,9 +49,11 @@ public sealed class SandboxHost : IDisposable
     readonly ConcurrentDictionary<string, DateTime> _active = new();
     readonly DateTime _started = DateTime.UtcNow;
 
-    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs)
+    readonly Terminals.Recordings? recordings;
+
+    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs, Terminals.Recordings? recordings = null)
     {
-        (this.people, this.options, this.log, this.labs) = (people, options, log, labs);
+        (this.people, this.options, this.log, this.labs, this.recordings) = (people, options, log, labs, recordings);
         _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 
@@ -111,6 +113,8 @@ public sealed class SandboxHost : IDisposable
     /// <summary>An instructor takes over a terminal (their keys reach it, its owner's do not, its owner is told) or hands it back.</summary>
     internal void TakeOver(LiveTerminal terminal, (string Id, string Name)? by)
     {
+        if (by == terminal.TakenOverBy) return;
+        terminal.Mark(by is { } who ? $"take-over by {who.Name}" : $"handed back by {terminal.TakenOverBy?.Name}");
         terminal.TakenOverBy = by;
         Changed?.Invoke(terminal.OwnerId);
     }
@@ -145,11 +149,11 @@ public sealed class SandboxHost : IDisposable
                 throw new SpecValidationException([new SpecError("sandboxes", $"at most {options.MaxSandboxesPerPerson} running at once: stop one first")]);
         CheckTerminalBudget(ownerId);
         var lab = EnsureLab(person);
-        return Register(ownerId, effective, labs.Run(lab.Name, effective, size), string.Join(' ', effective.Command), hostShell: false);
+        return Register(ownerId, effective, labs.Run(lab.Name, effective, size), string.Join(' ', effective.Command), hostShell: false, size);
     }
 
     /// <summary>A started process as a run of the person's, with its terminal; its end is noted.</summary>
-    SandboxRun Register(string ownerId, SandboxSpec spec, SandboxSession session, string what, bool hostShell)
+    SandboxRun Register(string ownerId, SandboxSpec spec, SandboxSession session, string what, bool hostShell, TerminalSize size)
     {
         var run = new SandboxRun
         {
@@ -157,7 +161,7 @@ public sealed class SandboxHost : IDisposable
             Name = $"{_counters.AddOrUpdate(ownerId, 1, (_, n) => n + 1)}: {what}", IsHostShell = hostShell,
         };
         _runs[run.Id] = run;
-        AddTerminal(run, session);
+        AddTerminal(run, session, size, $"launch: {what}");
         session.Completion.ContinueWith(t =>
         {
             run.Exit = t.Result;
@@ -219,7 +223,7 @@ public sealed class SandboxHost : IDisposable
         var lab = EnsureLab(person);
         string[] shell = ["/bin/bash", "-l"];
         var session = labs.Exec(lab.Name, shell, terminal: true, size);
-        return Register(ownerId, lab.Spec with { Command = shell, Terminal = true }, session, "host shell", hostShell: true);
+        return Register(ownerId, lab.Spec with { Command = shell, Terminal = true }, session, "host shell", hostShell: true, size);
     }
 
     /// <summary>Ends the person's lab: every process in it, its shells and sandboxes included; its workspace is gone, their roots are kept.</summary>
@@ -249,7 +253,7 @@ public sealed class SandboxHost : IDisposable
         CheckTerminalBudget(ownerId);
         Touch(ownerId);
         var session = run.Session.Exec(command, terminal: true, size);
-        var t = AddTerminal(run, session);
+        var t = AddTerminal(run, session, size, $"shell in {run.Name}: {string.Join(' ', command)}");
         session.Completion.ContinueWith(_ => Changed?.Invoke(ownerId), TaskScheduler.Default);
         Changed?.Invoke(ownerId);
         return t;
@@ -287,9 +291,11 @@ public sealed class SandboxHost : IDisposable
             throw new SpecValidationException([new SpecError("terminals", $"at most {options.MaxTerminalsPerPerson} running processes at once")]);
     }
 
-    LiveTerminal AddTerminal(SandboxRun run, SandboxSession session)
+    LiveTerminal AddTerminal(SandboxRun run, SandboxSession session, TerminalSize size, string what)
     {
-        var t = new LiveTerminal(NewId(), run.OwnerId, session, options);
+        var recorder = recordings?.Start(run.OwnerId, what, size.Columns, size.Rows);
+        recorder?.Marker(what);
+        var t = new LiveTerminal(NewId(), run.OwnerId, session, options, recorder);
         lock (run.Terminals) run.Terminals.Add(t);
         _terminals[t.Id] = t;
         return t;

@@ -23,12 +23,16 @@ public sealed class LiveTerminal : IDisposable
     long _unacked;
     volatile bool _disposed;
 
-    public LiveTerminal(string id, string ownerId, SandboxSession session, PlaygroundOptions options)
+    readonly Recorder? _recorder;
+
+    /// <param name="recorder">Where the output, sizes and markers are recorded (ended with the output); null: not recorded.</param>
+    public LiveTerminal(string id, string ownerId, SandboxSession session, PlaygroundOptions options, Recorder? recorder = null)
     {
         Id = id;
         OwnerId = ownerId;
         _session = session;
         _options = options;
+        _recorder = recorder;
         _replay = new ReplayBuffer(options.ReplayBytes);
         new Thread(Pump) { IsBackground = true, Name = $"terminal {id[..Math.Min(8, id.Length)]} output" }.Start();
         _ = Task.Run(WriteInput);
@@ -155,8 +159,12 @@ public sealed class LiveTerminal : IDisposable
     /// <summary>When a key was last typed (its start, before any): what keeps a lab from idling out.</summary>
     public DateTime LastInput { get; private set; } = DateTime.UtcNow;
 
+    /// <summary>A marker in the recording (a launch, a take-over).</summary>
+    public void Mark(string label) => _recorder?.Marker(label);
+
     public void Resize(ushort columns, ushort rows)
     {
+        if (Size != (columns, rows)) _recorder?.Resize(columns, rows);
         Size = (columns, rows);
         if (_session.HasTerminal) _session.Resize(new TerminalSize(columns, rows));
     }
@@ -179,6 +187,7 @@ public sealed class LiveTerminal : IDisposable
                 var n = ((FdStream)_session.Output).ReadBatch(buffer);
                 if (n <= 0) break;
                 var chunk = buffer.AsSpan(0, n).ToArray();
+                _recorder?.Output(chunk);
                 lock (_lock)
                 {
                     _replay.Append(chunk);
@@ -204,6 +213,12 @@ public sealed class LiveTerminal : IDisposable
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+        if (_recorder is not null)
+        {
+            // The output ends as the process does: its exit status closes the recording.
+            if (_session.Completion.Wait(TimeSpan.FromSeconds(2))) _recorder.Marker($"exit: {_session.Completion.Result}");
+            _recorder.Dispose();
+        }
         lock (_lock)
         {
             OutputEnded = true;
@@ -226,6 +241,7 @@ public sealed class LiveTerminal : IDisposable
     public void Dispose()
     {
         _disposed = true;
+        _recorder?.Dispose();
         _input.Writer.TryComplete();
         _mayRead.Set();
         lock (_lock)
