@@ -29,6 +29,7 @@ builder.Services.AddAccounts(options, builder.Configuration);
 builder.Services.AddScoped<SignInLinks>();
 builder.Services.AddScoped<Classes>();
 builder.Services.AddSingleton<Playground.Web.Terminals.Recordings>();
+builder.Services.AddSingleton<Broadcasts>();
 builder.Services.AddAuthorization();
 builder.Services.AddCascadingAuthenticationState();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -135,6 +135,115 @@ public sealed class ClassroomTests(AppFixture fixture, ITestOutputHelper log)
         }
     }
 
+    [Fact]
+    public async Task The_instructor_shows_a_terminal_to_the_class_pushes_a_spec_and_compares_two_students()
+    {
+        var contexts = new List<IBrowserContext>();
+        async Task<IPage> Browser()
+        {
+            var c = await fixture.NewVisitorAsync();
+            contexts.Add(c);
+            return await c.NewPageAsync();
+        }
+        try
+        {
+            var (instructor, code) = await NewInstructorWithClassAsync(await Browser(), await Browser(), "Namespaces 201");
+            var classUrl = instructor.Url;
+            var grace = await JoinAsync(await Browser(), code, "Grace");
+            var linus = await JoinAsync(await Browser(), code, "Linus");
+
+            // The instructor opens a host shell of their own and shows it to the class.
+            var own = await OpenWorkspaceAsync(instructor);
+            await own.Page.GetByRole(AriaRole.Button, new() { Name = "Host shell", Exact = true }).ClickAsync();
+            await Assertions.Expect(own.TerminalViews).ToHaveCountAsync(1);
+            var shell = new TerminalScreen(instructor, (await own.TerminalViews.First.GetAttributeAsync("data-terminal-id"))!);
+            await shell.WaitForFirstPromptAsync();
+            await shell.TypeLineAsync("echo shown-$((4*4))");
+            await shell.WaitForRowAsync("^shown-16$");
+            await instructor.GotoAsync(classUrl);
+            await PlaygroundPage.WaitUntilLiveAsync(instructor, "Show \"1: host shell\"");
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "Show \"1: host shell\"" }).ClickAsync();
+            await Assertions.Expect(instructor.GetByLabel("broadcast")).ToContainTextAsync("Showing Ada's terminal");
+            foreach (var student in new[] { grace, linus })
+            {
+                var shown = new TerminalScreen(student.Page, shell.Id);
+                await shown.WaitForRowAsync("^shown-16$");
+                await Assertions.Expect(student.Page.GetByLabel("shown to the class", new() { Exact = true })).ToContainTextAsync("Ada's terminal");
+            }
+            // Read-only for them: keys typed into it reach nothing.
+            await grace.Page.GetByLabel("Ada's terminal, shown to the class").Locator(".xterm-screen").ClickAsync();
+            await grace.Page.Keyboard.TypeAsync("echo hack-$((2+2))");
+            await grace.Page.Keyboard.PressAsync("Enter");
+
+            // A spec pushed to the class opens in a student's builder.
+            await instructor.GetByText("Give the class a sandbox spec", new() { Exact = true }).ClickAsync();
+            await instructor.GetByLabel("Spec (JSON)").FillAsync("""{ "rootfs": "/roots/busybox", "command": ["/bin/sh"], "hostname": "pushed-host", "terminal": true }""");
+            await instructor.GetByRole(AriaRole.Button, new() { Name = "Push to the class" }).ClickAsync();
+            await Assertions.Expect(grace.Page.GetByLabel("pushed spec")).ToBeVisibleAsync();
+            await grace.Page.GetByLabel("pushed spec").GetByRole(AriaRole.Button, new() { Name = "Open in builder" }).ClickAsync();
+            await grace.Page.GetByText("Hostname", new() { Exact = true }).First.ClickAsync();
+            await Assertions.Expect(grace.Page.GetByLabel("Hostname", new() { Exact = true })).ToHaveValueAsync("pushed-host");
+
+            // Two students' sandboxes, compared: Linus switched his network namespace off.
+            await grace.RunAsync();
+            await linus.EnsureSwitchOffAsync("net");
+            await linus.RunAsync();
+            await instructor.GotoAsync(classUrl);
+            await PlaygroundPage.WaitUntilLiveAsync(instructor, "Reset lab");
+            await instructor.GetByText("Compare their sandboxes", new() { Exact = true }).ClickAsync();
+            await instructor.GetByLabel("compare Grace").CheckAsync();
+            await instructor.GetByLabel("compare Linus").CheckAsync();
+            var differences = instructor.GetByLabel("differences");
+            await Assertions.Expect(differences).ToContainTextAsync("namespaces.net");
+            log.WriteLine(await differences.InnerTextAsync());
+            Assert.DoesNotContain("hack-4", await shell.ScreenAsync());
+        }
+        finally
+        {
+            foreach (var c in contexts) await c.CloseAsync();
+        }
+    }
+
+    /// <summary>An instructor (made by the admin, their password set) with a new class open on its page; returns the page and the join code.</summary>
+    async Task<(IPage Instructor, string Code)> NewInstructorWithClassAsync(IPage admin, IPage instructor, string className)
+    {
+        await SignInAdminAsync(admin);
+        await admin.GotoAsync("/admin");
+        await PlaygroundPage.WaitUntilLiveAsync(admin, "Add instructor");
+        await admin.GetByLabel("Sign-in name").FillAsync($"ada{Random.Shared.Next(1000000)}");
+        await admin.GetByLabel("Display name").FillAsync("Ada");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Add instructor" }).ClickAsync();
+        var link = await admin.GetByLabel("sign-in link").TextContentAsync();
+        await instructor.GotoAsync(link!);
+        await instructor.GetByLabel("New password").FillAsync("ada's secret");
+        await instructor.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(instructor.GetByText("Password saved.")).ToBeVisibleAsync();
+        await instructor.GotoAsync("/classes");
+        await PlaygroundPage.WaitUntilLiveAsync(instructor, "New class");
+        await instructor.GetByLabel("Class name").FillAsync(className);
+        await instructor.GetByRole(AriaRole.Button, new() { Name = "New class" }).ClickAsync();
+        await instructor.GetByRole(AriaRole.Link, new() { Name = className }).ClickAsync();
+        return (instructor, (await instructor.GetByLabel("join code").TextContentAsync())!);
+    }
+
+    static async Task<PlaygroundPage> JoinAsync(IPage student, string code, string name)
+    {
+        await student.GotoAsync($"/join/{code}");
+        await student.GetByLabel("Your name").FillAsync(name);
+        await student.GetByRole(AriaRole.Button, new() { Name = "Join" }).ClickAsync();
+        var page = new PlaygroundPage(student);
+        await page.WaitUntilInteractiveAsync();
+        return page;
+    }
+
+    static async Task<PlaygroundPage> OpenWorkspaceAsync(IPage page)
+    {
+        await page.GotoAsync("/");
+        var p = new PlaygroundPage(page);
+        await p.WaitUntilInteractiveAsync();
+        return p;
+    }
+
     async Task SignInAdminAsync(IPage page)
     {
         if (fixture.AdminPassword is { } password)

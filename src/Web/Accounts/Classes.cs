@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Playground.Web.Accounts;
 
-public sealed record ClassSummary(string Id, string Name, string JoinCode, bool RequiresPassword, DateTime CreatedAt, DateTime? EndedAt, int Students);
+public sealed record ClassSummary(string Id, string Name, string JoinCode, bool RequiresPassword, DateTime CreatedAt, DateTime? EndedAt, int Students, DateTime? PushedAt = null);
 public sealed record Student(string UserId, string DisplayName, DateTime JoinedAt);
 
 /// <summary>
@@ -87,6 +87,25 @@ public sealed class Classes(PlaygroundDb db, UserManager<User> users)
             ? c : null;
     }
 
+    /// <summary>The open class a student joined last, or null.</summary>
+    public async Task<Classroom?> ClassOfStudentAsync(string studentId) =>
+        await db.Classes.AsNoTracking().Where(c => c.EndedAt == null && db.Enrollments.Any(e => e.ClassId == c.Id && e.UserId == studentId))
+            .OrderByDescending(c => db.Enrollments.Where(e => e.ClassId == c.Id && e.UserId == studentId).Max(e => e.JoinedAt))
+            .FirstOrDefaultAsync();
+
+    /// <summary>Gives the class a sandbox spec its students can open in their builder (null takes it back).</summary>
+    public async Task PushSpecAsync(string askerId, string classId, string? specJson)
+    {
+        var c = await OwnAsync(askerId, classId) ?? throw new KeyNotFoundException("no such class");
+        c.PushedSpec = specJson;
+        c.PushedAt = specJson is null ? null : DateTime.UtcNow;
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Is <paramref name="userId"/> a student of the open class <paramref name="classId"/>?</summary>
+    public Task<bool> InClassAsync(string userId, string classId) =>
+        db.Enrollments.AnyAsync(e => e.UserId == userId && e.ClassId == classId && db.Classes.Any(c => c.Id == classId && c.EndedAt == null));
+
     /// <summary>Is <paramref name="studentId"/> in a class of <paramref name="askerId"/>'s (any class, for an admin)?</summary>
     public async Task<bool> TeachesAsync(string askerId, string studentId) =>
         await IsAdminAsync(askerId) ||
@@ -102,5 +121,5 @@ public sealed class Classes(PlaygroundDb db, UserManager<User> users)
         await users.FindByIdAsync(userId) is { } u && await users.IsInRoleAsync(u, Roles.Admin);
 
     static ClassSummary Summary(Classroom c, int students) =>
-        new(c.Id, c.Name, c.JoinCode, c.PasswordHash is not null, c.CreatedAt, c.EndedAt, students);
+        new(c.Id, c.Name, c.JoinCode, c.PasswordHash is not null, c.CreatedAt, c.EndedAt, students, c.PushedAt);
 }

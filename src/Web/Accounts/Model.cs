@@ -40,6 +40,9 @@ public sealed class Classroom
     public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
     /// <summary>When the instructor ended it: no more joining, its students' labs ended; recordings kept.</summary>
     public DateTime? EndedAt { get; set; }
+    /// <summary>A sandbox spec (JSON) the instructor pushed to the class; students open it in their builder.</summary>
+    public string? PushedSpec { get; set; }
+    public DateTime? PushedAt { get; set; }
     public List<Enrollment> Enrollments { get; set; } = [];
 }
 

@@ -14,7 +14,7 @@ namespace Playground.Web.Terminals;
 /// origin are refused.
 /// </summary>
 [Authorize]
-public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classes classes) : Hub
+public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classes classes, Playground.Web.Accounts.Broadcasts broadcasts) : Hub
 {
     public const string Path = "/hubs/terminal";
     const string AttachmentsKey = "attachments";
@@ -123,7 +123,7 @@ public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classe
     /// <summary>An instructor takes the terminal over (their keys go in, its owner's do not, and the owner is told) or hands it back.</summary>
     public async Task TakeOver(string terminalId, bool on)
     {
-        var t = await FindWatchableAsync(terminalId);
+        var t = await FindWatchableAsync(terminalId, forBroadcast: false);
         var me = Person.IdOf(Context.User!)!;
         if (t.OwnerId == me) throw new HubException("no such terminal"); // an owner has nothing to take
         var name = Context.User!.FindFirst(Playground.Web.Accounts.DisplayNameClaims.Type)?.Value ?? "your instructor";
@@ -157,12 +157,20 @@ public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classe
 
     System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment> Attachments => (System.Collections.Concurrent.ConcurrentDictionary<string, LiveTerminal.Attachment>)Context.Items[AttachmentsKey]!;
 
-    /// <summary>The caller's own terminal, or one of a student in a class the caller teaches (any, for an admin).</summary>
-    async Task<LiveTerminal> FindWatchableAsync(string terminalId)
+    /// <summary>
+    /// The caller's own terminal, one of a student in a class the caller teaches (any, for an
+    /// admin), or one broadcast to a class the caller is a student of.
+    /// </summary>
+    async Task<LiveTerminal> FindWatchableAsync(string terminalId, bool forBroadcast = true)
     {
         var me = Person.IdOf(Context.User!);
-        if (me is not null && host.AnyTerminal(terminalId) is { } t && (t.OwnerId == me || await classes.TeachesAsync(me, t.OwnerId)))
-            return t;
+        if (me is not null && host.AnyTerminal(terminalId) is { } t)
+        {
+            if (t.OwnerId == me || await classes.TeachesAsync(me, t.OwnerId)) return t;
+            if (forBroadcast)
+                foreach (var classId in broadcasts.ClassesShowing(terminalId))
+                    if (await classes.InClassAsync(me, classId)) return t;
+        }
         throw new HubException("no such terminal");
     }
 

@@ -63,6 +63,14 @@ public sealed class PlaygroundPage(IPage page)
         await Assertions.Expect(s).ToBeCheckedAsync(new() { Timeout = Timeout });
     }
 
+    /// <summary>Turns a namespace switch off (if it is on) and checks that it is off.</summary>
+    public async Task EnsureSwitchOffAsync(string name)
+    {
+        var s = Switch(name);
+        if (await s.IsCheckedAsync()) await s.UncheckAsync();
+        await Assertions.Expect(s).Not.ToBeCheckedAsync(new() { Timeout = Timeout });
+    }
+
     /// <summary>Presses Run and returns the new sandbox's terminal once its shell shows a prompt.</summary>
     public async Task<TerminalScreen> RunAsync()
     {

@@ -174,6 +174,12 @@ namespace Playground.Web.Accounts.Migrations
                     b.Property<string>("PasswordHash")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("PushedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PushedSpec")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("InstructorId");
