@@ -55,6 +55,8 @@ public sealed record PlaygroundOptions
     /// <summary>Sign-in attempts (password or link) and class joins per minute from one address.</summary>
     public int SignInsPerMinute { get; set; } = 10;
     public int JoinsPerMinute { get; set; } = 20;
+    /// <summary>Sandboxes, host shells and extra shells one person may start per minute.</summary>
+    public int LaunchesPerMinute { get; set; } = 30;
     /// <summary>Record every terminal as asciicast v2 (DataDirectory/recordings), each up to this many bytes.</summary>
     public bool RecordTerminals { get; set; } = true;
     public long RecordingMaxBytes { get; set; } = 16L << 20;
@@ -84,7 +86,7 @@ public sealed record PlaygroundOptions
         if (LabIdleMinutes < 1 || LabMaxHours <= 0 || LabWarningMinutes < 1 || LabWarningMinutes >= LabIdleMinutes)
             yield return "Playground:LabIdleMinutes, LabMaxHours and LabWarningMinutes: each more than 0, the warning shorter than the idle time";
         if (RecordingMaxBytes < 4096) yield return "Playground:RecordingMaxBytes: at least 4096";
-        if (SignInsPerMinute < 1 || JoinsPerMinute < 1) yield return "Playground:SignInsPerMinute and JoinsPerMinute: at least 1";
+        if (SignInsPerMinute < 1 || JoinsPerMinute < 1 || LaunchesPerMinute < 1) yield return "Playground:SignInsPerMinute, JoinsPerMinute and LaunchesPerMinute: at least 1";
         if (LabFirstId < 65536) yield return "Playground:LabFirstId: at least 65536 (below are the server's own users)";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
         if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";

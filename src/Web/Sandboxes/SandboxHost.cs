@@ -54,6 +54,11 @@ public sealed class SandboxHost : IDisposable
     public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs, Terminals.Recordings? recordings = null)
     {
         (this.people, this.options, this.log, this.labs, this.recordings) = (people, options, log, labs, recordings);
+        _launches = System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(owner =>
+            System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(owner, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
+            {
+                PermitLimit = options.LaunchesPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
+            }));
         _sweep = new Timer(_ => Sweep(DateTime.UtcNow), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 
@@ -285,8 +290,19 @@ public sealed class SandboxHost : IDisposable
     SandboxRun Run(string ownerId, string runId) =>
         _runs.TryGetValue(runId, out var r) && r.OwnerId == ownerId ? r : throw new KeyNotFoundException("no such sandbox");
 
+    readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _launches;
+
+    /// <summary>At most LaunchesPerMinute starts per person (a script in a page cannot launch in a loop).</summary>
+    void CheckLaunchRate(string ownerId)
+    {
+        using var lease = _launches.AttemptAcquire(ownerId);
+        if (!lease.IsAcquired)
+            throw new SpecValidationException([new SpecError("launches", $"at most {options.LaunchesPerMinute} starts a minute: wait a moment")]);
+    }
+
     void CheckTerminalBudget(string ownerId)
     {
+        CheckLaunchRate(ownerId);
         if (_terminals.Values.Count(t => t.OwnerId == ownerId && !t.Session.Completion.IsCompleted) >= options.MaxTerminalsPerPerson)
             throw new SpecValidationException([new SpecError("terminals", $"at most {options.MaxTerminalsPerPerson} running processes at once")]);
     }
@@ -306,6 +322,7 @@ public sealed class SandboxHost : IDisposable
     public void Dispose()
     {
         _sweep.Dispose();
+        _launches.Dispose();
         foreach (var run in _runs.Values.ToList())
             try { Remove(run.OwnerId, run.Id); }
             catch (Exception e) { log.LogWarning("ending sandbox {Id}: {Message}", run.Id, e.Message); }

@@ -187,6 +187,17 @@ public sealed class PolicyAndOwnershipTests : IDisposable
     }
 
     [Fact]
+    public void A_person_may_start_only_so_many_sandboxes_and_shells_a_minute()
+    {
+        using var host = NewHost(out _, Options with { LaunchesPerMinute = 3 });
+        var runs = Enumerable.Range(0, 3).Select(_ => host.Start(Alice, SandboxSpec.Default("/roots/busybox", "/bin/true"), TerminalSize.Default)).ToList();
+        var refused = Assert.Throws<SpecValidationException>(() => host.StartHostShell(Alice, TerminalSize.Default));
+        Assert.Contains(refused.Errors, e => e.Field == "launches" && e.Message.Contains("at most 3"));
+        Assert.Equal(3, host.RunsOf(Alice).Count); // nothing half-made
+        Assert.NotNull(host.StartHostShell(Bob, TerminalSize.Default)); // per person
+    }
+
+    [Fact]
     public void Sandboxes_nobody_watches_are_stopped_then_forgotten()
     {
         using var host = NewHost(out _, Options with { IdleSandboxMinutes = 10, EndedSandboxMinutes = 5, LabIdleMinutes = 60 });
