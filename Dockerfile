@@ -22,7 +22,7 @@ RUN dotnet publish src/Web -c Release -o /app -nologo
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends util-linux libseccomp2 busybox-static iproute2 \
-      gcc libc6-dev debootstrap \
+      gcc libc6-dev debootstrap e2fsprogs mount \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .

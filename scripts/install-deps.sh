@@ -14,6 +14,8 @@ command -v npm >/dev/null || need+=(nodejs npm)          # the web build install
 command -v strace >/dev/null || need+=(strace)        # the workshop's tools
 command -v ip >/dev/null || need+=(iproute2)
 [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)  # "Debian, minimal" roots (from deb.debian.org, cached)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)  # each person's root filesystem store is an ext4 image
+command -v losetup >/dev/null || need+=(mount)        # ...loop-mounted
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
