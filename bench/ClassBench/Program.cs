@@ -48,6 +48,54 @@ await using (var app = await PlaygroundApp.StartAsync(dll))
     Console.WriteLine($"    echo p99 watched / unwatched: {P(watched.Echo, 99) / P(alone.Echo, 99):0.00}x (target within 1.20x); viewers' lag p99 {P(watched.Lag, 99):0.0} ms (target <= 50 ms)");
 }
 
+// ---- (c) BENCH_STUDENTS=N: a class of N students in N browser tabs ------------------------------
+if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_STUDENTS"), out var studentCount) && studentCount > 0)
+{
+    await using var app = await PlaygroundApp.StartAsync(dll);
+    Console.WriteLine();
+    Console.WriteLine($"(c) {studentCount} students, each in a tab of their own with a host shell and one sandbox running (as");
+    Console.WriteLine("    guests: the same labs, terminals and circuits as students), plus an instructor's grid of them all");
+    Console.WriteLine("    (the admin, who teaches every class, watching each student's terminal as a thumbnail).");
+    var clock = Stopwatch.StartNew();
+    var tabs = new List<IBrowserContext>();
+    (CookieContainer Cookies, string Id)? probe = null;
+    for (var i = 0; i < studentCount; i++)
+    {
+        var context = await browser.NewContextAsync(new() { BaseURL = app.BaseUrl.ToString(), ViewportSize = new() { Width = 1400, Height = 900 } });
+        context.SetDefaultTimeout(300_000);
+        tabs.Add(context);
+        var page = await PlaygroundPage.OpenAsync(context);
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Host shell", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.TerminalViews).ToHaveCountAsync(1);
+        var term = await page.RunAsync();
+        if (i == 0)
+        {
+            var cookies = new CookieContainer();
+            foreach (var c in await context.CookiesAsync()) cookies.Add(new System.Net.Cookie(c.Name, c.Value, c.Path, c.Domain));
+            probe = (cookies, term.Id);
+        }
+    }
+    Console.WriteLine($"    {studentCount} tabs with {2 * studentCount} terminals in {clock.Elapsed.TotalSeconds:0} s");
+    // The instructor: every student's running terminal watched, as the grid's thumbnails do.
+    var grid = new List<Viewer>();
+    var adminCookies = await AdminCookiesAsync(app);
+    foreach (var id in await TerminalIdsAsync(app, tabs)) grid.Add(await Viewer.ConnectAsync(app, adminCookies, id));
+    Console.WriteLine($"    the instructor watches {grid.Count} terminals");
+    await Task.Delay(5000);
+    var cpuBefore = ProcessCpuSeconds(app.ProcessId);
+    var wall = Stopwatch.StartNew();
+    await using (var owner = await Owner.ConnectAsync(app, probe!.Value.Cookies, probe.Value.Id))
+    {
+        var echo = await owner.EchoAsync(Keys, Warmup, PerLine, null);
+        var cpu = (ProcessCpuSeconds(app.ProcessId) - cpuBefore) / wall.Elapsed.TotalSeconds * 100;
+        Console.WriteLine($"    one student's echo (SignalR client): {Summary(echo.Echo)}");
+        Console.WriteLine($"    server while measuring: {cpu:0}% of one core (app process, /proc/PID/stat); {app.ResidentBytes() / 1048576.0:0} MiB resident;");
+        Console.WriteLine($"    machine MemAvailable {MemAvailableMiB():0} MiB");
+    }
+    foreach (var w in grid) await w.DisposeAsync();
+    foreach (var t in tabs) await t.CloseAsync();
+}
+
 // ---- (b) -------------------------------------------------------------------------------------
 Console.WriteLine();
 Console.WriteLine("(b) `yes` for 10 s into a terminal read by its owner (a SignalR client acknowledging each batch),");
@@ -67,6 +115,35 @@ var on = rates[true].Order().ElementAt(1);
 var off = rates[false].Order().ElementAt(1);
 Console.WriteLine($"    median: recording on {on:0.0} MB/s, off {off:0.0} MB/s: {(off - on) / off * 100:0.0}% slower with recording");
 return 0;
+
+static double ProcessCpuSeconds(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(f[11]) + long.Parse(f[12])) / 100.0;
+}
+
+static double MemAvailableMiB() =>
+    long.Parse(File.ReadAllLines("/proc/meminfo").First(l => l.StartsWith("MemAvailable:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+
+// The admin signed in (by the first-start link), whose cookie may watch every terminal.
+static async Task<CookieContainer> AdminCookiesAsync(PlaygroundApp app)
+{
+    var cookies = new CookieContainer();
+    using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = app.BaseUrl };
+    (await http.GetAsync(app.AdminSignInLink ?? throw new InvalidOperationException("no admin link in the app's log"))).EnsureSuccessStatusCode();
+    return cookies;
+}
+
+// Each tab's most recent terminal (its sandbox), as the grid's thumbnail shows it.
+static async Task<List<string>> TerminalIdsAsync(PlaygroundApp app, List<IBrowserContext> tabs)
+{
+    var ids = new List<string>();
+    foreach (var t in tabs)
+        foreach (var page in t.Pages)
+            ids.Add((await page.Locator("div.terminal-view[data-terminal-id]").Last.GetAttributeAsync("data-terminal-id"))!);
+    return ids;
+}
 
 // A visitor's terminal, started as a person would (Run in real Chromium); its cookie for the clients.
 static async Task<(CookieContainer Cookies, string TerminalId)> StartTerminalAsync(PlaygroundApp app, IBrowser browser)
