@@ -164,7 +164,14 @@ public sealed class LiveTerminal : IDisposable
 
     public void Resize(ushort columns, ushort rows)
     {
-        if (Size != (columns, rows)) _recorder?.Resize(columns, rows);
+        if (Size != (columns, rows))
+        {
+            _recorder?.Resize(columns, rows);
+            // Watchers follow: xterm's "resize to ROWS x COLS" (CSI 8;R;C t), in the stream
+            // where it happens, which their terminals (and only theirs) are set to obey.
+            var resize = System.Text.Encoding.ASCII.GetBytes($"\u001b[8;{rows};{columns}t");
+            lock (_lock) foreach (var w in _watchers) { w.Queue(resize.Length); w.Output.Writer.TryWrite(resize); }
+        }
         Size = (columns, rows);
         if (_session.HasTerminal) _session.Resize(new TerminalSize(columns, rows));
     }

@@ -112,6 +112,35 @@ public sealed class TerminalFlowTests(SandboxFixture f)
     }
 
     [Fact]
+    public async Task Watchers_get_the_replay_then_the_output_and_follow_resizes_but_never_hold_the_owner_back()
+    {
+        using var owned = Start("echo early-$((1+1)); sh");
+        var t = owned.T;
+        var (replay0, attachment) = t.Attach();
+        await ReadUntil(t, attachment, "early-2", replay0);
+        var (replay, watcher) = t.Watch();
+        Assert.Contains("early-2", Encoding.UTF8.GetString(replay));
+        t.Input("echo later-$((2+3))\n"u8.ToArray());
+        t.Resize(90, 30);
+        var seen = new StringBuilder();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!seen.ToString().Contains("\u001b[8;30;90t") || !seen.ToString().Contains("later-5"))
+            seen.Append(Encoding.UTF8.GetString(await watcher.Reader.ReadAsync(timeout.Token)));
+        Assert.Equal(1, t.Watchers);
+        // A watcher that reads nothing is dropped once 1 MiB behind; the owner's shell runs on.
+        t.Input("head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done-$((3*3))\n"u8.ToArray());
+        while (!Drain(attachment).Contains("done-9"))
+        {
+            t.Acknowledge(attachment, 1 << 30);
+            await Task.Delay(20, timeout.Token);
+        }
+        // (what the hub waits on: the watcher's end, with its reason)
+        await Assert.ThrowsAsync<LiveTerminal.FellBehindException>(async () => { while (await watcher.Reader.WaitToReadAsync(timeout.Token)) watcher.Reader.TryRead(out _); });
+        Assert.Equal(0, t.Watchers);
+        t.Session.Kill();
+    }
+
+    [Fact]
     public void The_replay_keeps_only_the_last_bytes()
     {
         var r = new ReplayBuffer(8);

@@ -46,6 +46,8 @@ class Session {
             fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
             fontSize: 14,
             theme: { background: '#1e1e1e' },
+            // A watcher's stream says when the owner's terminal changed size (TerminalHub.Watch).
+            windowOptions: watch ? { setWinSizeChars: true } : {},
         });
         this.fit = new FitAddon();
         this.term.loadAddon(this.fit);
