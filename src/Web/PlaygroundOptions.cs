@@ -41,7 +41,11 @@ public sealed record PlaygroundOptions
     public long LabWorkspaceBytes { get; set; } = 512L << 20;
     public long LabTmpBytes { get; set; } = 256L << 20;
     /// <summary>Host id where lab id ranges start (65536 per lab), apart from the sandboxes' person ranges.</summary>
-    public uint LabFirstId { get; set; } = 100000 + 65536 * 100;
+    public uint LabFirstId { get; set; } = 100000 + 65536u * 10000;
+    /// <summary>People (guests and accounts) this server keeps an id range and a lab for: slot N is host ids 100000 + 65536·N.</summary>
+    public int MaxPeople { get; set; } = 10000;
+    /// <summary>New guests (browsers without a cookie) one address may make per minute.</summary>
+    public int GuestsPerMinute { get; set; } = 30;
     /// <summary>Each person's root filesystem store (/roots in their lab): an ext4 image of this size, sparse on the server's disk.</summary>
     public long StoreBytes { get; set; } = 2L << 30;
     /// <summary>A lab nobody has typed in or acted on for this long ends (its roots in /roots are kept)...</summary>
@@ -87,7 +91,10 @@ public sealed record PlaygroundOptions
             yield return "Playground:LabIdleMinutes, LabMaxHours and LabWarningMinutes: each more than 0, the warning shorter than the idle time";
         if (RecordingMaxBytes < 4096) yield return "Playground:RecordingMaxBytes: at least 4096";
         if (SignInsPerMinute < 1 || JoinsPerMinute < 1 || LaunchesPerMinute < 1) yield return "Playground:SignInsPerMinute, JoinsPerMinute and LaunchesPerMinute: at least 1";
-        if (LabFirstId < 65536) yield return "Playground:LabFirstId: at least 65536 (below are the server's own users)";
+        if (MaxPeople is < 1 or > 60000) yield return "Playground:MaxPeople: 1 to 60000";
+        else if (LabFirstId < 100000 + 65536L * MaxPeople || LabFirstId + 65536L * 1000 > uint.MaxValue)
+            yield return $"Playground:LabFirstId: from {100000 + 65536L * MaxPeople} (after the people's ranges) to {uint.MaxValue - 65536L * 1000}";
+        if (GuestsPerMinute < 1) yield return "Playground:GuestsPerMinute: at least 1";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
         if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";
         if (ImportMaxEntries < 100) yield return "Playground:ImportMaxEntries: at least 100";

@@ -74,7 +74,7 @@ public sealed partial class AccountTests(ITestOutputHelper log)
     public async Task Sign_in_and_join_attempts_are_rate_limited_per_address()
     {
         // An app of its own: the shared one's limits must not be spent by this test.
-        await using var app = await PlaygroundApp.StartAsync(settings: ["--Playground:SignInsPerMinute=3", "--Playground:JoinsPerMinute=3"]);
+        await using var app = await PlaygroundApp.StartAsync(settings: ["--Playground:SignInsPerMinute=3", "--Playground:JoinsPerMinute=3", "--Playground:GuestsPerMinute=5"]);
         using var c = new Client(app.BaseUrl);
         var token = await c.TokenAsync("/login");
         var statuses = new List<HttpStatusCode>();
@@ -87,5 +87,15 @@ public sealed partial class AccountTests(ITestOutputHelper log)
         for (var i = 0; i < 4; i++)
             joins.Add((await c.PostAsync("/join", ("code", "ABCDEFGH"), ("name", "x"), ("__RequestVerificationToken", joinToken))).StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, joins[^1]);
+
+        // New guests: GuestsPerMinute=5 a minute from one address, then 429 (a script without cookies cannot use up the id ranges).
+        var guests = new List<HttpStatusCode>();
+        for (var i = 0; i < 7; i++)
+        {
+            using var fresh = new HttpClient { BaseAddress = app.BaseUrl };
+            guests.Add((await fresh.GetAsync("/rootfs")).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, guests[^1]);
+        Assert.Contains(HttpStatusCode.OK, guests);
     }
 }

@@ -137,11 +137,25 @@ public static class Accounts
     public static string? IdOf(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
 
     /// <summary>Gives a page request without either cookie a new guest identity (when guests are allowed).</summary>
-    public static IApplicationBuilder UseGuests(this IApplicationBuilder app, PlaygroundOptions options) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseGuests(this IApplicationBuilder app, PlaygroundOptions options)
+    {
+        // Each guest costs an id range and, once they run something, a lab and a store: a script
+        // without cookies must not spend them all.
+        var limiter = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = options.GuestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        return app.Use(async (context, next) =>
     {
         if (options.AllowGuests && context.User.Identity?.IsAuthenticated != true && HttpMethods.IsGet(context.Request.Method)
-            && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/_blazor"))
+            && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/_blazor")
+            && !Path.HasExtension(context.Request.Path.Value)) // pages make guests, not scripts and stylesheets
         {
+            using var lease = limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "?");
+            if (!lease.IsAcquired)
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                await context.Response.WriteAsync("Too many new visitors from this address: try again in a minute.");
+                return;
+            }
             var id = User.NewId();
             var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, id)], GuestScheme));
             await context.SignInAsync(GuestScheme, principal, new AuthenticationProperties { IsPersistent = true });
@@ -149,6 +163,7 @@ public static class Accounts
         }
         await next();
     });
+    }
 }
 
 /// <summary>Adds the display name to the signed-in principal (the app bar shows it: a student's sign-in name is made up).</summary>

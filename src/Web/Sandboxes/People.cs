@@ -39,8 +39,8 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
     readonly ConcurrentDictionary<string, bool> _ready = new();
     readonly object _lock = new();
 
-    /// <summary>Id ranges /etc/subuid gives root (root:100000:6553600 is 100 ranges); slot N is range N.</summary>
-    public int Slots { get; init; } = 100;
+    /// <summary>How many people get a range (MaxPeople); slot N is range N.</summary>
+    public int Slots { get; init; } = options.MaxPeople;
 
     public Person Get(string id)
     {
@@ -51,7 +51,7 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
             if (_people.TryGetValue(id, out p)) return Ready(p);
             var used = _people.Values.Select(x => x.Slot).ToHashSet();
             var slot = Enumerable.Range(0, Slots).FirstOrDefault(s => !used.Contains(s), -1);
-            if (slot < 0) throw new InvalidOperationException($"this server has room for {Slots} people (id ranges in /etc/subuid)");
+            if (slot < 0) throw new InvalidOperationException($"this server has room for {Slots} people (the MaxPeople setting)");
             p = new Person(id, slot, Path.Combine(options.DataDirectory, "people", id));
             _people[id] = p;
             Save();

@@ -72,7 +72,9 @@ public sealed partial class PlaygroundApp : IAsyncDisposable
         };
         // Labs of its own (ids apart from a real server's) that end with the app, not outliving the test.
         foreach (var a in (string[])[dll, "--urls", baseUrl.ToString().TrimEnd('/'), $"--Playground:DataDirectory={data}",
-                     "--Playground:LabFirstId=39321600", "--Playground:EndLabsOnStop=true", .. settings])
+                     "--Playground:EndLabsOnStop=true",
+                     // every visitor of a test or bench comes from 127.0.0.1
+                     "--Playground:GuestsPerMinute=100000", .. settings])
             start.ArgumentList.Add(a);
         start.Environment["DOTNET_NOLOGO"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
