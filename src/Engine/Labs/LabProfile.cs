@@ -17,7 +17,7 @@ public sealed record LabOptions
     /// <summary>Open files per process in the lab (RLIMIT_NOFILE).</summary>
     public ulong OpenFiles { get; init; } = 4096;
     /// <summary>Host id where lab slot 0's range starts; slot N is FirstId + 65536·N.</summary>
-    public uint FirstId { get; init; } = 100000 + 65536 * 100;
+    public uint FirstId { get; init; } = 100000 + 65536u * 10000; // after the web's people ranges (MaxPeople 10 000)
     public int MaxLabs { get; init; } = 1000;
     /// <summary>Cgroup parent of the labs (apart from sandboxes', whose orphans a server removes at start).</summary>
     public string CgroupParent { get; init; } = "playground-labs";
