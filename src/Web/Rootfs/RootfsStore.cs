@@ -47,7 +47,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
 
     public IReadOnlyList<RootfsInfo> List(string owner)
     {
-        var store = people.Get(owner).RootfsStore;
+        var store = people.WithStore(owner).RootfsStore;
         if (!Directory.Exists(store)) return [];
         return new DirectoryInfo(store).EnumerateDirectories()
             .Where(d => ValidName().IsMatch(d.Name) && d.LinkTarget is null)
@@ -60,7 +60,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     public RootHandle Open(string owner, string name)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
-        return RootHandle.OpenChild(people.Get(owner).RootfsStore, name)
+        return RootHandle.OpenChild(people.WithStore(owner).RootfsStore, name)
             ?? throw new ArgumentException($"name: there is no root filesystem called '{name}'");
     }
 
@@ -68,7 +68,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     public static string LabPath(string name) => $"{Person.RootsInLab}/{name}";
 
     /// <summary>(used, size) of the person's store, in bytes.</summary>
-    public (long Used, long Size) Space(string owner) => StoreImage.Space(people.Get(owner).Store);
+    public (long Used, long Size) Space(string owner) => StoreImage.Space(people.WithStore(owner).Store);
 
     public Person PersonOf(string owner) => people.Get(owner);
 
@@ -132,7 +132,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     public void Delete(string owner, string name)
     {
         using (Open(owner, name)) { } // it exists, and is a directory
-        var person = people.Get(owner);
+        var person = people.WithStore(owner);
         // Out of sight first (rename(2) moves the entry itself, a link never followed), then removed
         // by rm, whose walk does not follow a link a sandbox swaps in meanwhile.
         var trash = NewWorkPath(person, "deleted");
@@ -144,7 +144,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     {
         using (Open(owner, name)) { }
         if (NameProblem(newName) is { } problem) throw new ArgumentException(problem.Replace("name:", "new name:"));
-        var store = people.Get(owner).RootfsStore;
+        var store = people.WithStore(owner).RootfsStore;
         var target = Path.Combine(store, newName);
         if (Path.Exists(target) || new FileInfo(target).LinkTarget is not null) throw new ArgumentException($"new name: '{newName}' is taken");
         Directory.Move(Path.Combine(store, name), target);
@@ -225,7 +225,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     /// </summary>
     public async Task<CompileResult> CompileAsync(string owner, string name, string source, bool isStatic, string output)
     {
-        var person = people.Get(owner);
+        var person = people.WithStore(owner);
         // The source in a directory of the person's own (0700) where gcc, running as them, reads it.
         var work = Directory.CreateTempSubdirectory("playground-source-").FullName;
         try
@@ -244,7 +244,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     /// </summary>
     async Task<T> Edit<T>(string owner, string name, Func<string, (uint Uid, uint Gid), T> change)
     {
-        var person = people.Get(owner);
+        var person = people.WithStore(owner);
         return await Task.Run(() =>
         {
             using var root = Open(owner, name);
@@ -268,7 +268,7 @@ public sealed partial class RootfsStore(People people, PlaygroundOptions options
     async Task<T> CreateAsync<T>(string owner, string name, Func<string, Person, T> build, bool chown)
     {
         if (NameProblem(name) is { } problem) throw new ArgumentException(problem);
-        var person = people.Get(owner);
+        var person = people.WithStore(owner);
         var target = Path.Combine(person.RootfsStore, name);
         if (Taken(target)) throw new ArgumentException($"name: '{name}' is taken");
         if (List(owner).Count >= options.MaxRootfsPerPerson)

@@ -42,20 +42,44 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
     /// <summary>How many people get a range (MaxPeople); slot N is range N.</summary>
     public int Slots { get; init; } = options.MaxPeople;
 
+    /// <summary>The person (their slot given the first time); their store is not touched: see <see cref="WithStore"/>.</summary>
     public Person Get(string id)
     {
         if (!IsValidId(id)) throw new ArgumentException("not a person id", nameof(id));
-        if (_people.TryGetValue(id, out var p)) return Ready(p);
+        if (_people.TryGetValue(id, out var p)) return p;
         lock (_lock)
         {
-            if (_people.TryGetValue(id, out p)) return Ready(p);
+            if (_people.TryGetValue(id, out p)) return p;
             var used = _people.Values.Select(x => x.Slot).ToHashSet();
             var slot = Enumerable.Range(0, Slots).FirstOrDefault(s => !used.Contains(s), -1);
             if (slot < 0) throw new InvalidOperationException($"this server has room for {Slots} people (the MaxPeople setting)");
             p = new Person(id, slot, Path.Combine(options.DataDirectory, "people", id));
             _people[id] = p;
             Save();
-            return Ready(p);
+            return p;
+        }
+    }
+
+    /// <summary>
+    /// The person with their store mounted (made, with its first root, the first time): only
+    /// when they use it (a root filesystem, a lab), so a visitor who only looks costs no disk.
+    /// </summary>
+    public Person WithStore(string id) => Ready(Get(id));
+
+    public bool StoreMounted(string id) => _ready.ContainsKey(id);
+
+    /// <summary>Unmounts the person's store (their lab has ended: nothing holds it); the next use mounts it again.</summary>
+    public void ReleaseStore(string id)
+    {
+        if (!_people.TryGetValue(id, out var p)) return;
+        lock (_lock)
+        {
+            try
+            {
+                Rootfs.StoreImage.Unmount(p.Store);
+                _ready.TryRemove(id, out _);
+            }
+            catch (IOException e) { log.LogInformation("the store of {Id} stays mounted: {Message}", id, e.Message); } // in use (an import)
         }
     }
 

@@ -75,7 +75,7 @@ public sealed class SandboxHost : IDisposable
                 if (LabNoticeOf(person, now) is { } notice && notice.EndsAt <= now)
                 {
                     log.LogInformation("ending the lab of {Owner}: {Reason}", person.Id, notice.Reason);
-                    labs.End(LabName(person));
+                    EndLabOf(person);
                     Changed?.Invoke(person.Id);
                 }
             }
@@ -183,8 +183,19 @@ public sealed class SandboxHost : IDisposable
     /// The person's lab, made if it is not running: their own id range (so the roots in their
     /// store, /roots in the lab, are its root's), their store bind-mounted at /roots.
     /// </summary>
-    Lab EnsureLab(Person person) =>
-        labs.Create(LabName(person), new LabSetup(person.OutsideId, [MountSpec.Bind(person.RootfsStore, Person.RootsInLab)]));
+    Lab EnsureLab(Person person)
+    {
+        people.WithStore(person.Id); // mounted before the lab binds it
+        return labs.Create(LabName(person), new LabSetup(person.OutsideId, [MountSpec.Bind(person.RootfsStore, Person.RootsInLab)]));
+    }
+
+    /// <summary>Ends the person's lab and lets go of their store (unmounted until they use it again).</summary>
+    bool EndLabOf(Person person)
+    {
+        var ended = labs.End(LabName(person));
+        people.ReleaseStore(person.Id);
+        return ended;
+    }
 
     /// <summary>The person's lab, or null when it is not running.</summary>
     public Lab? LabOf(string ownerId) => labs.Find(LabName(people.Get(ownerId)));
@@ -193,7 +204,9 @@ public sealed class SandboxHost : IDisposable
     public (LabUsage Lab, (long Used, long Size) Store)? UsageOf(string ownerId)
     {
         var person = people.Get(ownerId);
-        return labs.Usage(LabName(person)) is { } use ? (use, LabManager.Space(person.Store)) : null;
+        return labs.Usage(LabName(person)) is { } use
+            ? (use, people.StoreMounted(person.Id) ? LabManager.Space(person.Store) : (0, options.StoreBytes))
+            : null;
     }
 
     /// <summary>The person acted: their lab's idle clock starts again.</summary>
@@ -234,7 +247,7 @@ public sealed class SandboxHost : IDisposable
     /// <summary>Ends the person's lab: every process in it, its shells and sandboxes included; its workspace is gone, their roots are kept.</summary>
     public bool EndLab(string ownerId)
     {
-        var ended = labs.End(LabName(people.Get(ownerId)));
+        var ended = EndLabOf(people.Get(ownerId));
         Changed?.Invoke(ownerId);
         return ended;
     }

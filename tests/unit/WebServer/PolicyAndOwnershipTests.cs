@@ -53,6 +53,9 @@ public sealed class PolicyAndOwnershipTests : IDisposable
         var people = NewPeople();
         _made.Add(people);
         var alice = people.Get(Alice);
+        Assert.False(Directory.Exists(Path.Combine(alice.RootfsStore, "busybox"))); // looking costs no store...
+        Assert.False(File.Exists(alice.StoreImage));
+        alice = people.WithStore(Alice); // ...using it makes one
         var bob = people.Get(Bob);
         Assert.NotEqual(alice.OutsideId, bob.OutsideId);
         Assert.Equal(Person.IdsPerPerson, Math.Abs((long)alice.OutsideId - bob.OutsideId));
@@ -149,6 +152,7 @@ public sealed class PolicyAndOwnershipTests : IDisposable
     public void Labs_end_when_idle_or_too_old_with_a_notice_before()
     {
         using var host = NewHost(out var people, Options with { LabIdleMinutes = 30, LabWarningMinutes = 5, LabMaxHours = 2 });
+        Assert.False(people.StoreMounted(Alice));
         var shell = host.StartHostShell(Alice, TerminalSize.Default);
         var now = DateTime.UtcNow;
         Assert.Null(host.NoticeOf(Alice, now.AddMinutes(20)));
@@ -162,6 +166,7 @@ public sealed class PolicyAndOwnershipTests : IDisposable
         host.Sweep(DateTime.UtcNow.AddMinutes(31));
         Assert.Null(host.LabOf(Alice));
         Assert.True(shell.Session.Completion.Wait(TimeSpan.FromSeconds(10))); // its shell ended with it
+        Assert.False(people.StoreMounted(Alice)); // and its store was let go
         // the roots are kept; a reset gives a fresh lab with them
         var fresh = host.ResetLab(Alice);
         Assert.Equal(0, Sh(fresh.Name, "test -x /roots/busybox/bin/busybox && test ! -e /root/.bash_history").Code);

@@ -31,7 +31,7 @@ public sealed class RootfsStoreTests : IDisposable
     }
 
     PlaygroundOptions Options => new() { DataDirectory = _data, MaxRootfsPerPerson = 4, ImportMaxBytes = 8 << 20, StoreBytes = 64L << 20 };
-    Person A => _people.Get(Alice);
+    Person A => _people.WithStore(Alice);
 
     /// <summary>Where a root is on the server (for the test's own looking; the store never joins paths so).</summary>
     string PathOf(string owner, string name)
