@@ -90,7 +90,7 @@ if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_STUDENTS"), out var s
         var cpu = (ProcessCpuSeconds(app.ProcessId) - cpuBefore) / wall.Elapsed.TotalSeconds * 100;
         Console.WriteLine($"    one student's echo (SignalR client): {Summary(echo.Echo)}");
         Console.WriteLine($"    server while measuring: {cpu:0}% of one core (app process, /proc/PID/stat); {app.ResidentBytes() / 1048576.0:0} MiB resident;");
-        Console.WriteLine($"    machine MemAvailable {MemAvailableMiB():0} MiB");
+        Console.WriteLine($"    machine MemAvailable {Machine.MemAvailableMiB():0} MiB");
     }
     foreach (var w in grid) await w.DisposeAsync();
     foreach (var t in tabs) await t.CloseAsync();
@@ -122,9 +122,6 @@ static double ProcessCpuSeconds(int pid)
     var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     return (long.Parse(f[11]) + long.Parse(f[12])) / 100.0;
 }
-
-static double MemAvailableMiB() =>
-    long.Parse(File.ReadAllLines("/proc/meminfo").First(l => l.StartsWith("MemAvailable:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
 
 // The admin signed in (by the first-start link), whose cookie may watch every terminal.
 static async Task<CookieContainer> AdminCookiesAsync(PlaygroundApp app)

@@ -44,7 +44,7 @@ sealed class IdleLabs : IDisposable
             idle.Dispose();
             throw;
         }
-        Console.WriteLine($"idle:     {count} labs, each with an interactive bash, made in {clock.Elapsed.TotalSeconds:0} s; MemAvailable {MemAvailableMiB():0} MiB");
+        Console.WriteLine($"idle:     {count} labs, each with an interactive bash, made in {clock.Elapsed.TotalSeconds:0} s; MemAvailable {Playground.E2E.Support.Machine.MemAvailableMiB():0} MiB");
         return idle;
     }
 
@@ -59,10 +59,6 @@ sealed class IdleLabs : IDisposable
             seen.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
         }
     }
-
-    public static double MemAvailableMiB() =>
-        long.Parse(File.ReadAllLines("/proc/meminfo").First(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
 
     public void Dispose()
     {

@@ -95,7 +95,7 @@ results.Add(("keystroke -> bytes back p99", $"{Percentile(arrival, 99):0.0} ms",
 if (idle is not null)
 {
     Console.WriteLine();
-    Console.WriteLine($"with {idleCount} idle labs (each with a bash) on the machine; MemAvailable now {IdleLabs.MemAvailableMiB():0} MiB:");
+    Console.WriteLine($"with {idleCount} idle labs (each with a bash) on the machine; MemAvailable now {Machine.MemAvailableMiB():0} MiB:");
     foreach (var (what, value, peerValue) in results) Console.WriteLine($"  {what,-34} {value,10}   peer {peerValue,10}");
     return 0;
 }

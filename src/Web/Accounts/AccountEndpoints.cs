@@ -60,7 +60,7 @@ public static class AccountEndpoints
             var back = $"/join?code={Uri.EscapeDataString(code.Trim())}&name={Uri.EscapeDataString(name)}";
             if (name.Length is 0 or > 64) return Results.Redirect(back + "&error=name");
             if (await classes.ForJoiningAsync(code, password) is not { } c) return Results.Redirect(back + "&error=code");
-            var id = Accounts.IdOf(http.User);
+            var id = Playground.Web.Sandboxes.Person.IdOf(http.User);
             var user = id is null ? null : await users.FindByIdAsync(id);
             if (user is null)
             {

@@ -133,9 +133,6 @@ public static class Accounts
         if (!result.Succeeded) throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
     }
 
-    /// <summary>The id the pages and the hub know a person by: the signed-in user's, else the guest's.</summary>
-    public static string? IdOf(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
-
     /// <summary>Gives a page request without either cookie a new guest identity (when guests are allowed).</summary>
     public static IApplicationBuilder UseGuests(this IApplicationBuilder app, PlaygroundOptions options)
     {

@@ -18,6 +18,8 @@ public sealed record Person(string Id, int Slot, string Dir)
     public const uint IdsPerPerson = SandboxSpec.DefaultIdCount;
 
     public uint OutsideId => FirstOutsideId + (uint)Slot * IdsPerPerson;
+    /// <summary>The person's ids as a user namespace's map: 0 inside is <see cref="OutsideId"/> on the host.</summary>
+    public IReadOnlyList<IdMapping> IdMap => [new IdMapping(0, OutsideId, IdsPerPerson)];
     /// <summary>The mount point of their store image (DataDirectory/people/ID/store).</summary>
     public string Store => Path.Combine(Dir, "store");
     public string StoreImage => Path.Combine(Dir, "store.img");
@@ -27,8 +29,8 @@ public sealed record Person(string Id, int Slot, string Dir)
     public string StoreWork => Path.Combine(Store, ".work");
     /// <summary>Where the store is in their lab.</summary>
     public const string RootsInLab = "/roots";
-    public IReadOnlyList<IdMapping> IdMap => [new IdMapping(0, OutsideId, IdsPerPerson)];
 
+    /// <summary>The id the pages and the hub know a person by: the signed-in user's, else the guest's.</summary>
     public static string? IdOf(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
 }
 

@@ -25,11 +25,16 @@ public sealed class Recordings(IDbContextFactory<PlaygroundDb> dbs, PlaygroundOp
             Directory.CreateDirectory(dir);
             var rec = new Recording { OwnerId = ownerId, Title = title.Length > 200 ? title[..200] : title };
             rec.File = $"{rec.StartedAt:yyyyMMdd-HHmmss}-{rec.Id[..12]}.cast";
-            var recorder = new Recorder(Path.Combine(dir, rec.File), columns, rows, title, options.RecordingMaxBytes, r => Ended(rec.Id, r));
             using var db = dbs.CreateDbContext();
             db.Recordings.Add(rec);
             db.SaveChanges();
-            return recorder;
+            try { return new Recorder(Path.Combine(dir, rec.File), columns, rows, title, options.RecordingMaxBytes, r => Ended(rec.Id, r)); }
+            catch
+            {
+                db.Recordings.Remove(rec); // no index entry without its file
+                db.SaveChanges();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DbUpdateException)
         {
@@ -84,7 +89,7 @@ public sealed class Recordings(IDbContextFactory<PlaygroundDb> dbs, PlaygroundOp
     /// <summary>GET /recordings/ID.cast: the file, to the people who may play it; 404 to anyone else.</summary>
     public static async Task<IResult> Download(string id, Recordings recordings, HttpContext http)
     {
-        if (Accounts.Accounts.IdOf(http.User) is not { } me || await recordings.FindAsync(me, id) is not { } found || !File.Exists(found.Path))
+        if (Playground.Web.Sandboxes.Person.IdOf(http.User) is not { } me || await recordings.FindAsync(me, id) is not { } found || !File.Exists(found.Path))
             return Results.NotFound();
         return Results.File(found.Path, "application/x-asciicast", $"{found.Recording.Title.Replace('"', '\'')}.cast");
     }

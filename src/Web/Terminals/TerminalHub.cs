@@ -55,16 +55,7 @@ public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classe
         try
         {
             yield return replay;
-            var reader = attachment.Reader;
-            var batch = new List<byte[]>();
-            while (await WaitToReadAsync(reader, cancel))
-            {
-                // Coalesce what is already waiting (no timer: an echo must not wait for company).
-                var size = 0;
-                while (size < 32 * 1024 && reader.TryRead(out var chunk)) { batch.Add(chunk); size += chunk.Length; }
-                yield return batch.Count == 1 ? batch[0] : Concat(batch, size);
-                batch.Clear();
-            }
+            await foreach (var batch in Batches(attachment.Reader, null, cancel)) yield return batch;
         }
         finally
         {
@@ -73,10 +64,29 @@ public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classe
         }
     }
 
+    /// <summary>
+    /// What is waiting, coalesced into batches of at most 32 KiB (no timer: an echo must not wait
+    /// for company). An attachment or watch ended on purpose ends the stream with its reason.
+    /// </summary>
+    static async IAsyncEnumerable<byte[]> Batches(System.Threading.Channels.ChannelReader<byte[]> reader, Action<int>? took,
+        [EnumeratorCancellation] CancellationToken cancel)
+    {
+        var batch = new List<byte[]>();
+        while (await WaitToReadAsync(reader, cancel))
+        {
+            var size = 0;
+            while (size < 32 * 1024 && reader.TryRead(out var chunk)) { batch.Add(chunk); size += chunk.Length; }
+            took?.Invoke(size);
+            yield return batch.Count == 1 ? batch[0] : Concat(batch, size);
+            batch.Clear();
+        }
+    }
+
     static async ValueTask<bool> WaitToReadAsync(System.Threading.Channels.ChannelReader<byte[]> reader, CancellationToken cancel)
     {
         try { return await reader.WaitToReadAsync(cancel); }
         catch (LiveTerminal.AttachedElsewhereException) { throw new HubException(AttachedElsewhere); }
+        catch (LiveTerminal.FellBehindException) { throw new HubException(FellBehind); }
     }
 
     /// <summary>
@@ -91,27 +101,12 @@ public sealed class TerminalHub(SandboxHost host, Playground.Web.Accounts.Classe
         try
         {
             yield return replay;
-            var reader = watcher.Reader;
-            var batch = new List<byte[]>();
-            while (await WaitToWatchAsync(reader, cancel))
-            {
-                var size = 0;
-                while (size < 32 * 1024 && reader.TryRead(out var chunk)) { batch.Add(chunk); size += chunk.Length; }
-                watcher.Took(size);
-                yield return batch.Count == 1 ? batch[0] : Concat(batch, size);
-                batch.Clear();
-            }
+            await foreach (var batch in Batches(watcher.Reader, watcher.Took, cancel)) yield return batch;
         }
         finally { terminal.Unwatch(watcher); }
     }
 
     public const string FellBehind = "fell behind";
-
-    static async ValueTask<bool> WaitToWatchAsync(System.Threading.Channels.ChannelReader<byte[]> reader, CancellationToken cancel)
-    {
-        try { return await reader.WaitToReadAsync(cancel); }
-        catch (LiveTerminal.FellBehindException) { throw new HubException(FellBehind); }
-    }
 
     /// <summary>The terminal's size as its owner's browser set it (a watcher shows it so): [columns, rows].</summary>
     public async Task<int[]> WatchSize(string terminalId)

@@ -53,6 +53,24 @@ namespace Playground.Web.Accounts.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "Recordings",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    OwnerId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    File = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Bytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Truncated = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Recordings", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -168,7 +186,9 @@ namespace Playground.Web.Accounts.Migrations
                     JoinCode = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
                     PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PushedSpec = table.Column<string>(type: "TEXT", nullable: true),
+                    PushedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -281,6 +301,11 @@ namespace Playground.Web.Accounts.Migrations
                 column: "UserId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Recordings_OwnerId_StartedAt",
+                table: "Recordings",
+                columns: new[] { "OwnerId", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SignInLinks_UserId",
                 table: "SignInLinks",
                 column: "UserId");
@@ -306,6 +331,9 @@ namespace Playground.Web.Accounts.Migrations
 
             migrationBuilder.DropTable(
                 name: "Enrollments");
+
+            migrationBuilder.DropTable(
+                name: "Recordings");
 
             migrationBuilder.DropTable(
                 name: "SignInLinks");

@@ -11,8 +11,8 @@ using Playground.Web.Accounts;
 namespace Playground.Web.Accounts.Migrations
 {
     [DbContext(typeof(PlaygroundDb))]
-    [Migration("20261128213246_Recordings")]
-    partial class Recordings
+    [Migration("20261128223416_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -175,6 +175,12 @@ namespace Playground.Web.Accounts.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PasswordHash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PushedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PushedSpec")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
