@@ -56,6 +56,13 @@ public sealed record PlaygroundOptions
     public int LabWarningMinutes { get; set; } = 5;
     /// <summary>Let people in without an account (self-study, demos): each browser is a guest with a lab of its own.</summary>
     public bool AllowGuests { get; set; } = true;
+    /// <summary>
+    /// sqlite (DataDirectory/playground.db, or ConnectionStrings:Playground) or postgres
+    /// (ConnectionStrings:Playground, e.g. "Host=db;Database=playground;Username=playground;Password=…").
+    /// </summary>
+    public string Database { get; set; } = "sqlite";
+    /// <summary>A guest's cookie lasts this many days from their last visit; a guest unseen longer is forgotten (their roots, recordings, id range).</summary>
+    public int GuestDays { get; set; } = 30;
     /// <summary>Sign-in attempts (password or link) and class joins per minute from one address.</summary>
     public int SignInsPerMinute { get; set; } = 10;
     public int JoinsPerMinute { get; set; } = 20;
@@ -94,6 +101,8 @@ public sealed record PlaygroundOptions
         if (MaxPeople is < 1 or > 60000) yield return "Playground:MaxPeople: 1 to 60000";
         else if (LabFirstId < 100000 + 65536L * MaxPeople || LabFirstId + 65536L * 1000 > uint.MaxValue)
             yield return $"Playground:LabFirstId: from {100000 + 65536L * MaxPeople} (after the people's ranges) to {uint.MaxValue - 65536L * 1000}";
+        if (Database is not ("sqlite" or "postgres")) yield return "Playground:Database: sqlite or postgres";
+        if (GuestDays is < 1 or > 3650) yield return "Playground:GuestDays: 1 to 3650";
         if (GuestsPerMinute < 1) yield return "Playground:GuestsPerMinute: at least 1";
         if (MaxRootfsPerPerson < 1) yield return "Playground:MaxRootfsPerPerson: at least 1";
         if (ImportMaxBytes < 1 << 20) yield return "Playground:ImportMaxBytes: at least 1048576 (1 MiB)";

@@ -10,7 +10,10 @@ var builder = WebApplication.CreateBuilder(args);
 // (a published app has them in wwwroot; this is then a no-op).
 builder.WebHost.UseStaticWebAssets();
 var options = builder.Configuration.GetSection("Playground").Get<PlaygroundOptions>() ?? new PlaygroundOptions();
-if (options.Problems().ToList() is { Count: > 0 } problems)
+var problems = options.Problems().ToList();
+if (options.Database == Database.Postgres && string.IsNullOrEmpty(builder.Configuration.GetConnectionString("Playground")))
+    problems.Add("ConnectionStrings:Playground: required with Playground:Database postgres (e.g. \"Host=db;Database=playground;Username=playground;Password=…\")");
+if (problems.Count > 0)
 {
     Console.Error.WriteLine("playground: bad settings (appsettings.json or the command line):\n  " + string.Join("\n  ", problems));
     return 2;
@@ -30,6 +33,8 @@ builder.Services.AddScoped<SignInLinks>();
 builder.Services.AddScoped<Classes>();
 builder.Services.AddSingleton<Playground.Web.Terminals.Recordings>();
 builder.Services.AddSingleton<Broadcasts>();
+builder.Services.AddSingleton<Presence>();
+builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, PresenceCircuits>();
 builder.Services.AddAuthorization();
 builder.Services.AddCascadingAuthenticationState();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -42,8 +47,14 @@ foreach (var gone in app.Services.GetRequiredService<Playground.Engine.Labs.LabM
     app.Logger.LogInformation("removed what lab {Lab} left behind", gone);
 if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
 await Accounts.InitializeAsync(app.Services, app.Logger, app.Configuration["Urls"]?.Split(';')[0] ?? "http://127.0.0.1:5000");
+var people = app.Services.GetRequiredService<People>(); // after the migrations: the People table is read once
 app.UseAuthentication();
 app.UseGuests(options);
+app.Use((context, next) =>
+{
+    if (Person.IdOf(context.User) is { } id) people.Seen(id); // a guest's last visit decides when they are forgotten
+    return next();
+});
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -56,11 +67,12 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Lifetime.ApplicationStopping.Register(() =>
 {
     app.Services.GetRequiredService<SandboxHost>().Dispose();
+    people.SaveSeen();
     var labs = app.Services.GetRequiredService<Playground.Engine.Labs.LabManager>();
     if (options.EndLabsOnStop)
     {
         foreach (var lab in labs.List()) labs.End(lab.Name);
-        app.Services.GetRequiredService<People>().UnmountStores(); // no lab holds them now
+        people.UnmountStores(); // no lab holds them now
     }
     labs.Dispose(); // otherwise labs run on (they are people's hosts), and their stores stay mounted
 });

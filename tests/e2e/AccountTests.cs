@@ -71,6 +71,38 @@ public sealed partial class AccountTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task On_PostgreSQL_the_app_makes_its_admin_once_and_a_restart_keeps_the_accounts()
+    {
+        using var postgres = new Playground.Tests.Support.PostgresServer();
+        var database = postgres.NewDatabase();
+        string[] settings = ["--Playground:Database=postgres", $"--ConnectionStrings:Playground={database}"];
+        await using (var app = await PlaygroundApp.StartAsync(settings: settings))
+        {
+            var link = app.AdminSignInLink ?? throw new InvalidOperationException("the app logged no admin link:\n" + app.RecentLog());
+            Assert.False(File.Exists(Path.Combine(app.DataDirectory, "playground.db"))); // not SQLite
+            using var admin = new Client(app.BaseUrl);
+            Assert.Equal(HttpStatusCode.Redirect, (await admin.Http.GetAsync(link)).StatusCode);
+            var token = await admin.TokenAsync("/account");
+            var saved = await admin.PostAsync("/account/password", ("newPassword", "correct horse"), ("__RequestVerificationToken", token));
+            Assert.Equal("/account?saved=true", saved.Headers.Location?.OriginalString);
+        }
+        // Another server on the same database: no second admin, the password holds.
+        await using (var app = await PlaygroundApp.StartAsync(settings: settings))
+        {
+            Assert.Null(app.AdminSignInLink);
+            using var again = new Client(app.BaseUrl);
+            var loginToken = await again.TokenAsync("/login");
+            var right = await again.PostAsync("/account/login", ("userName", "admin"), ("password", "correct horse"), ("__RequestVerificationToken", loginToken));
+            Assert.Equal("/", right.Headers.Location?.OriginalString);
+            Assert.Contains("Instructors", await again.Http.GetStringAsync("/admin"));
+        }
+        // PostgreSQL without a connection string is a bad setting, named.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => PlaygroundApp.StartAsync(settings: ["--Playground:Database=postgres"]));
+        Assert.Contains("exited with 2", refused.Message);
+        Assert.Contains("ConnectionStrings:Playground: required with Playground:Database postgres", refused.Message);
+    }
+
+    [Fact]
     public async Task Sign_in_and_join_attempts_are_rate_limited_per_address()
     {
         // An app of its own: the shared one's limits must not be spent by this test.

@@ -197,6 +197,13 @@ public sealed class ClassroomTests(AppFixture fixture, ITestOutputHelper log)
             await Assertions.Expect(differences).ToContainTextAsync("namespaces.net");
             log.WriteLine(await differences.InnerTextAsync());
             Assert.DoesNotContain("hack-4", await shell.ScreenAsync());
+
+            // Who is here: both students' tabs are open; when Linus closes his, the grid says so.
+            await Assertions.Expect(instructor.GetByLabel("student Grace").GetByLabel("presence")).ToHaveTextAsync("online");
+            await Assertions.Expect(instructor.GetByLabel("student Linus").GetByLabel("presence")).ToHaveTextAsync("online");
+            await linus.Page.CloseAsync();
+            await Assertions.Expect(instructor.GetByLabel("student Linus").GetByLabel("presence")).ToHaveTextAsync("left just now");
+            await Assertions.Expect(instructor.GetByLabel("student Grace").GetByLabel("presence")).ToHaveTextAsync("online");
         }
         finally
         {

@@ -26,11 +26,7 @@ public static class Accounts
 
     public static void AddAccounts(this IServiceCollection services, PlaygroundOptions options, IConfiguration configuration)
     {
-        var connection = configuration.GetConnectionString("Playground") is { Length: > 0 } c
-            ? c
-            : $"Data Source={Path.Combine(options.DataDirectory, "playground.db")}";
-        // The factory for singletons (recordings' index), the context itself (scoped) for Identity and pages.
-        services.AddDbContextFactory<PlaygroundDb>(o => o.UseSqlite(connection));
+        services.AddPlaygroundDb(options, configuration.GetConnectionString("Playground"));
         services.AddIdentityCore<User>(o =>
             {
                 o.Password.RequiredLength = 8;
@@ -59,7 +55,7 @@ public static class Accounts
                 o.Cookie.Name = GuestCookie;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.ExpireTimeSpan = TimeSpan.FromDays(30);
+                o.ExpireTimeSpan = TimeSpan.FromDays(options.GuestDays); // People forgets a guest unseen this long
                 o.SlidingExpiration = true;
                 o.LoginPath = "/login";
                 // A guest on a page that needs an account is sent to sign in; hubs and endpoints answer 401/403.

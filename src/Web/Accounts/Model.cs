@@ -80,11 +80,28 @@ public sealed class Recording
 }
 
 /// <summary>
-/// What survives a restart: people (ASP.NET Core Identity's tables), classes, enrollments and
-/// sign-in links. SQLite in the data directory by default (ConnectionStrings:Playground).
+/// A person's id range and store: slot N is the Nth range of host ids (their lab's) and
+/// DataDirectory/people/ID. Guests have a row here and none in the users' table; a guest unseen
+/// for GuestDays (their cookie's lifetime: nobody can come back as them) is forgotten and the
+/// slot is free again.
 /// </summary>
-public sealed class PlaygroundDb(DbContextOptions<PlaygroundDb> options) : IdentityDbContext<User>(options)
+public sealed class PersonRow
 {
+    public string Id { get; set; } = "";
+    public int Slot { get; set; }
+    public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
+    public DateTime LastSeenAt { get; set; } = DateTime.UtcNow;
+}
+
+/// <summary>
+/// What survives a restart: people (ASP.NET Core Identity's tables and everyone's id range),
+/// classes, enrollments, sign-in links and the recordings' index. One model, one set of
+/// migrations per database: <see cref="SqliteDb"/> (the default, a file in the data directory)
+/// and <see cref="PostgresDb"/> (Playground:Database = postgres); see <see cref="Database"/>.
+/// </summary>
+public abstract class PlaygroundDb(DbContextOptions options) : IdentityDbContext<User>(options)
+{
+    public DbSet<PersonRow> People => Set<PersonRow>();
     public DbSet<Classroom> Classes => Set<Classroom>();
     public DbSet<Enrollment> Enrollments => Set<Enrollment>();
     public DbSet<SignInLink> SignInLinks => Set<SignInLink>();
@@ -120,6 +137,14 @@ public sealed class PlaygroundDb(DbContextOptions<PlaygroundDb> options) : Ident
             r.Property(x => x.Title).HasMaxLength(200);
             r.Property(x => x.File).HasMaxLength(200);
             r.HasIndex(x => new { x.OwnerId, x.StartedAt });
+        });
+        b.Entity<PersonRow>(p =>
+        {
+            p.ToTable("People");
+            p.HasKey(x => x.Id);
+            p.Property(x => x.Id).HasMaxLength(32);
+            p.HasIndex(x => x.Slot).IsUnique();
+            p.HasIndex(x => x.LastSeenAt);
         });
         b.Entity<SignInLink>(l =>
         {

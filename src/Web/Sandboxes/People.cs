@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Playground.Web.Accounts;
 using Playground.Engine.Rootfs;
 using Playground.Engine.Spec;
 
@@ -34,15 +36,38 @@ public sealed record Person(string Id, int Slot, string Dir)
     public static string? IdOf(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
 }
 
-/// <summary>Who has which id range and directory; kept in DataDirectory/people.json so both survive a restart.</summary>
-public sealed class People(PlaygroundOptions options, ILogger<People> log)
+/// <summary>
+/// Who has which id range and directory: the People table (so both survive a restart), read
+/// once at start and kept in memory. Also when each was last seen: requests mark it in memory
+/// (<see cref="Seen"/>), <see cref="SaveSeen"/> writes it, and guests unseen for GuestDays can be
+/// forgotten (<see cref="ExpiredGuests"/>, <see cref="Forget"/>).
+/// </summary>
+public sealed class People
 {
-    readonly ConcurrentDictionary<string, Person> _people = Load(options, log);
+    readonly PlaygroundOptions options;
+    readonly IDbContextFactory<PlaygroundDb> dbs;
+    readonly ILogger<People> log;
+    readonly ConcurrentDictionary<string, Person> _people;
     readonly ConcurrentDictionary<string, bool> _ready = new();
-    readonly object _lock = new();
+    /// <summary>Seen since the last <see cref="SaveSeen"/>.</summary>
+    readonly ConcurrentDictionary<string, DateTime> _seen = new();
+    readonly Lock _lock = new();
+
+    public People(PlaygroundOptions options, IDbContextFactory<PlaygroundDb> dbs, ILogger<People> log)
+    {
+        (this.options, this.dbs, this.log) = (options, dbs, log);
+        Slots = options.MaxPeople;
+        ImportOldTable();
+        using (var db = dbs.CreateDbContext())
+            _people = new(db.People.AsNoTracking().AsEnumerable().Select(r => KeyValuePair.Create(r.Id, New(r.Id, r.Slot))));
+        // What a crash left half made: root filesystems being built or deleted.
+        Rootfs.RootfsStore.SweepWorkDirectory(options.DataDirectory);
+    }
 
     /// <summary>How many people get a range (MaxPeople); slot N is range N.</summary>
-    public int Slots { get; init; } = options.MaxPeople;
+    public int Slots { get; init; }
+
+    Person New(string id, int slot) => new(id, slot, Path.Combine(options.DataDirectory, "people", id));
 
     /// <summary>The person (their slot given the first time); their store is not touched: see <see cref="WithStore"/>.</summary>
     public Person Get(string id)
@@ -55,10 +80,64 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
             var used = _people.Values.Select(x => x.Slot).ToHashSet();
             var slot = Enumerable.Range(0, Slots).FirstOrDefault(s => !used.Contains(s), -1);
             if (slot < 0) throw new InvalidOperationException($"this server has room for {Slots} people (the MaxPeople setting)");
-            p = new Person(id, slot, Path.Combine(options.DataDirectory, "people", id));
-            _people[id] = p;
-            Save();
-            return p;
+            using (var db = dbs.CreateDbContext())
+            {
+                db.People.Add(new PersonRow { Id = id, Slot = slot });
+                db.SaveChanges();
+            }
+            return _people[id] = New(id, slot);
+        }
+    }
+
+    /// <summary>The person made a request (cheap: kept in memory until <see cref="SaveSeen"/>); unknown ids are ignored.</summary>
+    public void Seen(string id)
+    {
+        if (_people.ContainsKey(id)) _seen[id] = DateTime.UtcNow;
+    }
+
+    /// <summary>Writes when people were last seen (every few minutes, and when the server stops).</summary>
+    public void SaveSeen()
+    {
+        if (_seen.IsEmpty) return;
+        using var db = dbs.CreateDbContext();
+        foreach (var (id, at) in _seen.ToList())
+        {
+            db.People.Where(p => p.Id == id && p.LastSeenAt < at).ExecuteUpdate(s => s.SetProperty(p => p.LastSeenAt, at));
+            _seen.TryRemove(KeyValuePair.Create(id, at)); // unless seen again meanwhile
+        }
+    }
+
+    /// <summary>Guests (no account) last seen before <paramref name="now"/> minus GuestDays: their cookie has expired, nobody can come back as them.</summary>
+    public IReadOnlyList<string> ExpiredGuests(DateTime now)
+    {
+        SaveSeen();
+        var before = now - TimeSpan.FromDays(options.GuestDays);
+        using var db = dbs.CreateDbContext();
+        return db.People.Where(p => p.LastSeenAt < before && !db.Users.Any(u => u.Id == p.Id)).Select(p => p.Id).ToList();
+    }
+
+    /// <summary>
+    /// Forgets a person: their store unmounted and deleted with their directory, their row (and
+    /// so their id range) freed. The caller has ended their lab. False when the store is busy.
+    /// </summary>
+    public bool Forget(string id)
+    {
+        if (!_people.TryGetValue(id, out var p)) return false;
+        lock (_lock)
+        {
+            try { Rootfs.StoreImage.Unmount(p.Store); }
+            catch (IOException e)
+            {
+                log.LogWarning("not forgetting {Id} yet: their store is busy ({Message})", id, e.Message);
+                return false;
+            }
+            if (Rootfs.StoreImage.IsMountPoint(p.Store)) return false;
+            _ready.TryRemove(id, out _);
+            if (Directory.Exists(p.Dir)) Rootfs.StoreImage.Run("rm", "-rf", "--one-file-system", "--", p.Dir);
+            using (var db = dbs.CreateDbContext()) db.People.Where(r => r.Id == id).ExecuteDelete();
+            _people.TryRemove(id, out _);
+            _seen.TryRemove(id, out _);
+            return true;
         }
     }
 
@@ -124,39 +203,31 @@ public sealed class People(PlaygroundOptions options, ILogger<People> log)
             catch (IOException e) { log.LogWarning("unmounting the store of {Id}: {Message}", p.Id, e.Message); }
     }
 
-    void Save()
-    {
-        Directory.CreateDirectory(options.DataDirectory);
-        var path = Path.Combine(options.DataDirectory, "people.json");
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(_people.Values.OrderBy(p => p.Slot).Select(p => new { p.Id, p.Slot })));
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
-
-    static ConcurrentDictionary<string, Person> Load(PlaygroundOptions options, ILogger log)
-    {
-        var people = LoadTable(options, log);
-        // What a crash left half made: root filesystems being built or deleted.
-        Rootfs.RootfsStore.SweepWorkDirectory(options.DataDirectory);
-        return people;
-    }
-
-    static ConcurrentDictionary<string, Person> LoadTable(PlaygroundOptions options, ILogger log)
+    /// <summary>
+    /// The table of an older version (DataDirectory/people.json) into the database, once: the
+    /// same ids keep the same ranges and stores. The file is renamed people.json.imported.
+    /// </summary>
+    void ImportOldTable()
     {
         var path = Path.Combine(options.DataDirectory, "people.json");
-        var result = new ConcurrentDictionary<string, Person>();
-        if (!File.Exists(path)) return result;
+        if (!File.Exists(path)) return;
         try
         {
+            using var db = dbs.CreateDbContext();
+            var ids = db.People.Select(p => p.Id).ToHashSet();
+            var slots = db.People.Select(p => p.Slot).ToHashSet();
             foreach (var e in JsonSerializer.Deserialize<List<JsonElement>>(File.ReadAllText(path)) ?? [])
             {
                 var id = e.GetProperty("Id").GetString()!;
-                if (IsValidId(id)) result[id] = new Person(id, e.GetProperty("Slot").GetInt32(), Path.Combine(options.DataDirectory, "people", id));
+                var slot = e.GetProperty("Slot").GetInt32();
+                if (IsValidId(id) && ids.Add(id) && slots.Add(slot)) db.People.Add(new PersonRow { Id = id, Slot = slot });
             }
+            db.SaveChanges();
+            File.Move(path, path + ".imported", overwrite: true);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            log.LogError("{Path} is unreadable ({Message}); starting with nobody known", path, ex.Message);
+            log.LogError("{Path} is unreadable ({Message}); not imported", path, ex.Message);
         }
-        return result;
     }
 }

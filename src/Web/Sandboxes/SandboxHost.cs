@@ -27,6 +27,9 @@ public sealed class SandboxRun
 /// <summary>Why and when a person's lab is about to end.</summary>
 public sealed record LabNotice(string Reason, DateTime EndsAt);
 
+/// <summary>A Run that failed: refused by validation or policy, or the launch failed (the step and errno in the message).</summary>
+public sealed record LaunchFailureNote(DateTime At, string Message);
+
 /// <summary>
 /// Every sandbox the web started, by person, and each person's lab, in which all of them run.
 /// The only way the web reaches the engine: each call names the person, and a person only ever
@@ -84,6 +87,11 @@ public sealed class SandboxHost : IDisposable
                 log.LogWarning("ending the lab of {Owner}: {Message}", person.Id, e.Message);
             }
         }
+        if (now >= _nextGuestSweep)
+        {
+            _nextGuestSweep = now + GuestSweepEvery;
+            ForgetGuests(now);
+        }
         foreach (var run in _runs.Values.ToList())
         {
             var seen = run.Terminals.ToList().Select(t => t.LastSeen).DefaultIfEmpty(run.StartedAt).Max();
@@ -97,6 +105,34 @@ public sealed class SandboxHost : IDisposable
                 }
             }
             catch (Exception e) { log.LogWarning("sweeping sandbox {Id}: {Message}", run.Id, e.Message); }
+        }
+    }
+
+    static readonly TimeSpan GuestSweepEvery = TimeSpan.FromMinutes(10);
+    DateTime _nextGuestSweep;
+
+    /// <summary>
+    /// Forgets guests unseen for GuestDays (their cookie has expired: nobody can come back as
+    /// them): their sandboxes, lab, roots, recordings and id range. Someone whose lab still runs
+    /// is not forgotten. Writes when people were last seen first.
+    /// </summary>
+    internal void ForgetGuests(DateTime now)
+    {
+        foreach (var id in people.ExpiredGuests(now))
+        {
+            try
+            {
+                var person = people.Get(id);
+                if (labs.Find(LabName(person)) is not null) continue; // in use: it ends when idle, then they go
+                foreach (var run in _runs.Values.Where(r => r.OwnerId == id).ToList()) Remove(id, run.Id);
+                recordings?.DeleteAllOf(id);
+                if (people.Forget(id)) log.LogInformation("forgot guest {Id}: unseen for {Days} days", id, options.GuestDays);
+                _active.TryRemove(id, out _);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                log.LogWarning("forgetting guest {Id}: {Message}", id, e.Message);
+            }
         }
     }
 
@@ -144,6 +180,28 @@ public sealed class SandboxHost : IDisposable
     /// Throws <see cref="SpecValidationException"/> or <see cref="SandboxException"/>.
     /// </summary>
     public SandboxRun Start(string ownerId, SandboxSpec spec, TerminalSize size)
+    {
+        try
+        {
+            var run = StartRun(ownerId, spec, size);
+            _failures.TryRemove(ownerId, out _);
+            return run;
+        }
+        catch (Exception e) when (e is SpecValidationException or SandboxException)
+        {
+            _failures[ownerId] = new LaunchFailureNote(DateTime.UtcNow, e is SpecValidationException v
+                ? string.Join("; ", v.Errors.Select(x => $"{x.Field}: {x.Message}")) : e.Message);
+            Changed?.Invoke(ownerId);
+            throw;
+        }
+    }
+
+    readonly ConcurrentDictionary<string, LaunchFailureNote> _failures = new();
+
+    /// <summary>Why the person's last Run failed, if it did (a later successful Run clears it): for their instructor's grid.</summary>
+    public LaunchFailureNote? LastFailureOf(string ownerId) => _failures.GetValueOrDefault(ownerId);
+
+    SandboxRun StartRun(string ownerId, SandboxSpec spec, TerminalSize size)
     {
         var person = people.Get(ownerId);
         var (effective, errors) = SandboxPolicy.Apply(spec with { Terminal = true }, options);

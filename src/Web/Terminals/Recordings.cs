@@ -59,6 +59,15 @@ public sealed class Recordings(IDbContextFactory<PlaygroundDb> dbs, PlaygroundOp
         }
     }
 
+    /// <summary>Deletes every recording of a person (a forgotten guest): the files, then their index.</summary>
+    public void DeleteAllOf(string ownerId)
+    {
+        var dir = DirectoryOf(ownerId);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        using var db = dbs.CreateDbContext();
+        db.Recordings.Where(r => r.OwnerId == ownerId).ExecuteDelete();
+    }
+
     /// <summary>The asker's recordings and, for an instructor, their students' (an admin: all), newest first, with whose they are.</summary>
     public async Task<IReadOnlyList<(Recording Recording, string Owner)>> ListAsync(string askerId)
     {

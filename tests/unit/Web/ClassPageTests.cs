@@ -11,6 +11,8 @@ using Playground.Web.Accounts;
 using Playground.Web.Components.Accounts;
 using Playground.Web.Sandboxes;
 
+using Playground.Tests.Support;
+
 namespace Playground.Tests.Web;
 
 /// <summary>
@@ -26,7 +28,8 @@ public sealed class ClassPageTests : IAsyncLifetime
     People _people = default!;
     LabManager _labs = default!;
     SandboxHost _host = default!;
-    string _ada = "", _bob = "", _classId = "";
+    string _ada = "", _bob = "", _classId = "", _grace = "";
+    readonly Presence _presence = new();
 
     public async Task InitializeAsync()
     {
@@ -36,11 +39,12 @@ public sealed class ClassPageTests : IAsyncLifetime
         services.AddMudServices();
         services.AddLogging();
         services.AddSingleton(options);
-        services.AddDbContextFactory<PlaygroundDb>(o => o.UseSqlite($"Data Source={Path.Combine(_data, "playground.db")}"));
+        services.AddPlaygroundDb(options, null);
         services.AddIdentityCore<User>().AddRoles<IdentityRole>().AddEntityFrameworkStores<PlaygroundDb>();
         services.AddScoped<Classes>();
         services.AddSingleton<Broadcasts>();
-        _people = new People(options, NullLogger<People>.Instance);
+        services.AddSingleton(_presence);
+        _people = TestDb.People(options);
         _labs = new LabManager(new LabOptions { DataDirectory = _data, CgroupParent = "playground-labs-webtests" });
         _host = new SandboxHost(_people, options, NullLogger<SandboxHost>.Instance, _labs);
         services.AddSingleton(_host);
@@ -67,6 +71,7 @@ public sealed class ClassPageTests : IAsyncLifetime
         foreach (var student in new[] { "Grace", "Linus" })
         {
             var id = await NewUser(student, Roles.Student);
+            if (student == "Grace") _grace = id;
             db.Enrollments.Add(new Enrollment { ClassId = _classId, UserId = id, DisplayName = student });
         }
         await db.SaveChangesAsync();
@@ -116,6 +121,23 @@ public sealed class ClassPageTests : IAsyncLifetime
         cut.Find("textarea").Input("{ \"rootfs\": \"/roots/busybox\", \"command\": [\"/bin/sh\"] }");
         cut.FindAll("button").Single(b => b.TextContent.Contains("Push to the class")).Click();
         cut.WaitForAssertion(() => Assert.Contains("Pushed at", cut.Markup));
+    }
+
+    [Fact]
+    public void The_grid_says_who_is_online_and_why_their_last_launch_failed()
+    {
+        var presence = _presence;
+        presence.Up(_grace); // Grace has the playground open in a tab
+        Assert.Throws<Playground.Engine.SpecValidationException>(() =>
+            _host.Start(_grace, Playground.Engine.Spec.SandboxSpec.Default("roots/busybox", "/bin/sh"), Playground.Engine.Launch.TerminalSize.Default));
+        var cut = RenderAs(_ada);
+        string Card(string name) => cut.Find($"[aria-label='student {name}']").TextContent;
+        cut.WaitForAssertion(() => Assert.Contains("online", Card("Grace")));
+        Assert.Contains("last launch failed: rootfs", Card("Grace"));
+        Assert.Contains("offline", Card("Linus"));
+        Assert.DoesNotContain("failed", Card("Linus"));
+        presence.Down(_grace); // her tab closed: the grid follows at once
+        cut.WaitForAssertion(() => Assert.Contains("left just now", Card("Grace")));
     }
 
     public async Task DisposeAsync()

@@ -8,6 +8,8 @@ using Playground.Web;
 using Playground.Web.Components.Workspace;
 using Playground.Web.Sandboxes;
 
+using Playground.Tests.Support;
+
 namespace Playground.Tests.Web;
 
 /// <summary>The lab panel against a real lab: its state, its use against its limits, its notice, Reset and End.</summary>
@@ -26,7 +28,7 @@ public sealed class LabPanelTests : IAsyncLifetime
         File.SetUnixFileMode(_data, (UnixFileMode)0x1ed);
         // A lifetime inside the warning: the notice shows as soon as the lab runs.
         var options = new PlaygroundOptions { DataDirectory = _data, StoreBytes = 64L << 20, LabMaxHours = 0.5, LabIdleMinutes = 60, LabWarningMinutes = 45 };
-        _people = new People(options, NullLogger<People>.Instance);
+        _people = TestDb.People(options);
         _labs = new LabManager(new LabOptions { DataDirectory = _data, CgroupParent = "playground-labs-webtests", MemoryBytes = 256L << 20, WorkspaceBytes = 32L << 20 });
         _host = new SandboxHost(_people, options, NullLogger<SandboxHost>.Instance, _labs);
         _ctx.Services.AddMudServices();

@@ -9,6 +9,8 @@ using Playground.Web;
 using Playground.Web.Sandboxes;
 using Playground.Web.Terminals;
 
+using Playground.Tests.Support;
+
 namespace Playground.Tests.WebServer;
 
 /// <summary>What keeps one person's sandboxes from the server and from other people.</summary>
@@ -20,7 +22,7 @@ public sealed class PolicyAndOwnershipTests : IDisposable
 
     PlaygroundOptions Options => new() { DataDirectory = _data, MaxMemoryBytes = 128L << 20, MaxPids = 50, MaxCpus = 0.5, StoreBytes = 64L << 20 };
 
-    People NewPeople() => new(Options, NullLogger<People>.Instance);
+    People NewPeople() => TestDb.People(Options);
     readonly List<People> _made = [];
     LabManager? _labs;
 
@@ -29,7 +31,7 @@ public sealed class PolicyAndOwnershipTests : IDisposable
     {
         File.SetUnixFileMode(_data, (UnixFileMode)0x1ed);
         options ??= Options;
-        people = new People(options, NullLogger<People>.Instance);
+        people = TestDb.People(options);
         _made.Add(people);
         _labs = new LabManager(new LabOptions { DataDirectory = _data, CgroupParent = "playground-labs-webtests", MemoryBytes = 256L << 20, WorkspaceBytes = 32L << 20 });
         return new SandboxHost(people, options, NullLogger<SandboxHost>.Instance, _labs);
@@ -200,6 +202,38 @@ public sealed class PolicyAndOwnershipTests : IDisposable
         Assert.Contains(refused.Errors, e => e.Field == "launches" && e.Message.Contains("at most 3"));
         Assert.Equal(3, host.RunsOf(Alice).Count); // nothing half-made
         Assert.NotNull(host.StartHostShell(Bob, TerminalSize.Default)); // per person
+    }
+
+    [Fact]
+    public void A_guest_unseen_for_GuestDays_is_forgotten_with_their_roots_recordings_and_range_but_not_while_their_lab_runs()
+    {
+        File.SetUnixFileMode(_data, (UnixFileMode)0x1ed);
+        var options = Options with { GuestDays = 2 };
+        var db = TestDb.Factory(options);
+        var people = new People(options, db, NullLogger<People>.Instance);
+        _made.Add(people);
+        _labs = new LabManager(new LabOptions { DataDirectory = _data, CgroupParent = "playground-labs-webtests", MemoryBytes = 256L << 20, WorkspaceBytes = 32L << 20 });
+        var recordings = new Recordings(db, options, NullLogger<Recordings>.Instance);
+        using var host = new SandboxHost(people, options, NullLogger<SandboxHost>.Instance, _labs, recordings);
+        var shell = host.StartHostShell(Alice, TerminalSize.Default);
+        shell.Terminals[0].Input("echo hi > /roots/mine\n"u8.ToArray());
+        var alice = people.Get(Alice);
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(alice.RootfsStore, "mine")), TimeSpan.FromSeconds(10)));
+        Assert.Single(recordings.ListAsync(Alice).Result);
+
+        var later = DateTime.UtcNow.AddDays(3);
+        host.ForgetGuests(later);
+        Assert.True(File.Exists(Path.Combine(alice.RootfsStore, "mine"))); // their lab runs: kept
+        host.EndLab(Alice);
+        Assert.True(shell.Session.Completion.Wait(TimeSpan.FromSeconds(10)));
+        host.ForgetGuests(later);
+        Assert.False(Directory.Exists(alice.Dir)); // store image and all
+        Assert.False(Playground.Web.Rootfs.StoreImage.IsMountPoint(alice.Store));
+        Assert.Empty(recordings.ListAsync(Alice).Result);
+        Assert.False(Directory.Exists(Path.Combine(_data, "recordings", Alice)));
+        Assert.Equal(alice.Slot, people.Get(Bob).Slot); // the range is free again
+        Assert.NotEqual(alice.Slot, people.Get(Alice).Slot); // and Alice, were she back, would be someone new
+        Assert.False(File.Exists(people.Get(Alice).StoreImage));
     }
 
     [Fact]

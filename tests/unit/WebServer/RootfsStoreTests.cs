@@ -10,6 +10,8 @@ using Playground.Web.Rootfs;
 using Playground.Web.Sandboxes;
 using static Playground.Tests.Support.HostCommand;
 
+using Playground.Tests.Support;
+
 namespace Playground.Tests.WebServer;
 
 /// <summary>A person's root filesystems: made whole or not at all, theirs only, owned by their range.</summary>
@@ -26,7 +28,7 @@ public sealed class RootfsStoreTests : IDisposable
     {
         _f = f;
         File.SetUnixFileMode(_data, (UnixFileMode)0x1ed);
-        _people = new People(Options, NullLogger<People>.Instance);
+        _people = TestDb.People(Options);
         _store = new RootfsStore(_people, Options);
     }
 
@@ -123,13 +125,13 @@ public sealed class RootfsStoreTests : IDisposable
     public void The_first_busybox_is_not_brought_back_once_deleted_and_crash_leftovers_are_swept()
     {
         _store.Delete(Alice, "busybox");
-        Assert.Empty(new RootfsStore(new People(Options, NullLogger<People>.Instance), Options).List(Alice));
+        Assert.Empty(new RootfsStore(TestDb.People(Options), Options).List(Alice));
         var work = Path.Combine(_data, ".work");
         Directory.CreateDirectory(work);
         File.WriteAllText(Path.Combine(work, "upload-1"), "half");
         Directory.CreateDirectory(Path.Combine(A.StoreWork, "new-0123", "bin"));
         _people.UnmountStores(); // a reboot
-        _ = new People(Options, NullLogger<People>.Instance).Get(Alice); // a restart, and Alice comes back
+        _ = TestDb.People(Options).Get(Alice); // a restart, and Alice comes back
         Assert.False(Directory.Exists(work));
         Assert.Empty(Directory.EnumerateFileSystemEntries(A.StoreWork));
         Assert.Empty(_store.List(Alice));

@@ -8,11 +8,11 @@ using Playground.Web.Accounts;
 
 #nullable disable
 
-namespace Playground.Web.Accounts.Migrations
+namespace Playground.Web.Accounts.Migrations.Sqlite
 {
-    [DbContext(typeof(PlaygroundDb))]
-    [Migration("20261128223416_Initial")]
-    partial class Initial
+    [DbContext(typeof(SqliteDb))]
+    [Migration("20261128224641_People")]
+    partial class People
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -214,6 +214,31 @@ namespace Playground.Web.Accounts.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("Enrollments");
+                });
+
+            modelBuilder.Entity("Playground.Web.Accounts.PersonRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Slot")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LastSeenAt");
+
+                    b.HasIndex("Slot")
+                        .IsUnique();
+
+                    b.ToTable("People", (string)null);
                 });
 
             modelBuilder.Entity("Playground.Web.Accounts.Recording", b =>
