@@ -19,6 +19,7 @@ public static class Program
             BenchCommand.Create(),
             RootfsCommand.Create(),
             LabCommand.Create(),
+            LessonCommand.Create(),
         };
         if (args.Length > 0 && args[0] == "run")
         {
