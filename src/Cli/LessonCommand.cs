@@ -16,9 +16,14 @@ internal static class LessonCommand
 {
     public static Command Create()
     {
-        var files = new Argument<string[]>("FILE") { Description = "Lesson files (Markdown, see docs/lessons.md)", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("FILE") { Description = "Lesson files (Markdown, see docs/lessons.md), or a directory of them (a course: prerequisites are checked too)", Arity = ArgumentArity.OneOrMore };
         var validate = new Command("validate", "Read lesson files and report every problem with its line; exit 0 when all are valid.") { files };
-        validate.SetAction(r => Load(r.GetValue(files)!) is null ? 1 : 0);
+        validate.SetAction(r =>
+        {
+            if (Load(r.GetValue(files)!) is not { } lessons) return 1;
+            Console.WriteLine($"{lessons.Count} lesson(s), {lessons.Sum(l => l.Steps.Count)} steps: valid");
+            return 0;
+        });
 
         var data = new Option<string>("--data-dir") { Description = "Where the test labs keep their state", DefaultValueFactory = _ => "/var/lib/playground" };
         var test = new Command("test", "Validate, then run each lesson's snippets and checks in a fresh lab (ended afterwards); exit 0 only when every check passes.") { files, data };
@@ -56,7 +61,11 @@ internal static class LessonCommand
         var ok = true;
         foreach (var path in paths)
         {
-            try { lessons.Add(LessonParser.Load(path)); }
+            try
+            {
+                if (Directory.Exists(path)) lessons.AddRange(LessonCatalog.Load(path));
+                else lessons.Add(LessonParser.Load(path));
+            }
             catch (LessonException e)
             {
                 foreach (var error in e.Errors) Console.Error.WriteLine(error);

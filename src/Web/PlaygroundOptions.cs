@@ -61,6 +61,8 @@ public sealed record PlaygroundOptions
     /// (ConnectionStrings:Playground, e.g. "Host=db;Database=playground;Username=playground;Password=…").
     /// </summary>
     public string Database { get; set; } = "sqlite";
+    /// <summary>The course: lesson files (docs/lessons.md), read and checked at start; by default the lessons/ beside the app.</summary>
+    public string LessonsDirectory { get; set; } = Path.Combine(AppContext.BaseDirectory, "lessons");
     /// <summary>A guest's cookie lasts this many days from their last visit; a guest unseen longer is forgotten (their roots, recordings, id range).</summary>
     public int GuestDays { get; set; } = 30;
     /// <summary>Sign-in attempts (password or link) and class joins per minute from one address.</summary>

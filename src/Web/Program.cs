@@ -19,6 +19,14 @@ if (problems.Count > 0)
     return 2;
 }
 builder.Services.AddSingleton(options);
+IReadOnlyList<Playground.Engine.Lessons.Lesson> lessons;
+try { lessons = Playground.Engine.Lessons.LessonCatalog.Load(options.LessonsDirectory); }
+catch (Playground.Engine.Lessons.LessonException e)
+{
+    Console.Error.WriteLine("playground: bad lessons (fix them, or point Playground:LessonsDirectory elsewhere):\n  " + string.Join("\n  ", e.Errors));
+    return 2;
+}
+builder.Services.AddSingleton(sp => new Playground.Web.Lessons.Course(lessons, sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PlaygroundDb>>()));
 builder.Services.AddSingleton<People>();
 builder.Services.AddSingleton(_ => new Playground.Engine.Labs.LabManager(new Playground.Engine.Labs.LabOptions
 {

@@ -41,5 +41,14 @@ internal sealed class OuterRoot : IDisposable
         finally { Libc.close(fd); }
     }
 
+    /// <summary>Whether anything is at <paramref name="path"/> inside.</summary>
+    public bool Exists(string path)
+    {
+        var fd = Openat2.Open((int)_root.DangerousGetHandle(), path.TrimStart('/') is { Length: > 0 } p ? p : ".", Libc.O_PATH | Libc.O_CLOEXEC, InRoot);
+        if (fd < 0) return false;
+        Libc.close(fd);
+        return true;
+    }
+
     public void Dispose() => _root.Dispose();
 }

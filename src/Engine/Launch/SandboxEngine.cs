@@ -106,12 +106,12 @@ public sealed class SandboxEngine : IDisposable
         using var outer = OuterRoot.Open(outerPid);
         using var rootfs = outer.OpenDirectory(inner);
         if (rootfs is null) return [new SpecError("rootfs", $"'{inner}' is not a directory in the lab")];
-        return ValidateInside(spec, inner, $"/proc/self/fd/{rootfs.DangerousGetHandle()}");
+        return ValidateInside(spec, inner, $"/proc/self/fd/{rootfs.DangerousGetHandle()}", outer);
     }
 
-    /// <summary>The validator's findings on the rootfs as seen from here, told in the outer's own paths.</summary>
-    static IReadOnlyList<SpecError> ValidateInside(SandboxSpec spec, string inner, string onHost) =>
-        SpecValidator.Validate(spec with { Rootfs = onHost }).Select(e => e with { Message = e.Message.Replace(onHost, inner) }).ToList();
+    /// <summary>The validator's findings on the rootfs as seen from here and bind sources looked up in the outer, told in the outer's own paths.</summary>
+    static IReadOnlyList<SpecError> ValidateInside(SandboxSpec spec, string inner, string onHost, OuterRoot outer) =>
+        SpecValidator.Validate(spec with { Rootfs = onHost }, sourceExists: outer.Exists).Select(e => e with { Message = e.Message.Replace(onHost, inner) }).ToList();
 
     internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, (uint Uid, uint Gid) outerRoot, IReadOnlyList<string> mapWriter, TerminalSize? size)
     {
@@ -123,7 +123,7 @@ public sealed class SandboxEngine : IDisposable
         using var rootfs = outer.OpenDirectory(inner)
             ?? throw new SpecValidationException([new SpecError("rootfs", $"'{inner}' is not a directory in the lab")]);
         var onHost = $"/proc/self/fd/{rootfs.DangerousGetHandle()}";
-        if (ValidateInside(spec, inner, onHost) is { Count: > 0 } errors) throw new SpecValidationException(errors);
+        if (ValidateInside(spec, inner, onHost, outer) is { Count: > 0 } errors) throw new SpecValidationException(errors);
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);

@@ -115,6 +115,10 @@ public static partial class LessonParser
                     else if (hint.Length == 0) Error(line, "the hint is empty");
                     else hs.Hints.Add(hint);
                     break;
+                case ParagraphBlock when Source(block).StartsWith("```", StringComparison.Ordinal):
+                    // Markdown allows no backtick after a backtick fence's opening: such a line is text, and its block would be lost.
+                    Error(line, "this is not read as a fenced block: the text after ``` cannot hold a backtick (write \"…\" or ' ' instead in a check's message)");
+                    break;
                 default:
                     if (step is { } ts) ts.Parts.Add(new TextPart(Source(block), line));
                     else intro.Add(Source(block));
@@ -187,9 +191,14 @@ public static partial class LessonParser
         try
         {
             var spec = SpecJson.Deserialize(body);
-            foreach (var e in SpecValidator.Validate(spec)) error(line, $"spec: {e.Field}: {e.Message}");
+            // Its paths are the person's lab's, not this machine's.
+            foreach (var e in SpecValidator.Validate(spec, pathsHere: false)) error(line, $"spec: {e.Field}: {e.Message}");
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or SpecValidationException)
+        catch (SpecValidationException e)
+        {
+            foreach (var x in e.Errors) error(line, $"spec: {x.Field}: {x.Message}");
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             error(line, $"spec: {e.Message}");
         }

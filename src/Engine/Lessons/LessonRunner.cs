@@ -20,23 +20,28 @@ public static class LessonRunner
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>A check in the lab, as its root, in /root, on pipes; its exit status says whether the step is done.</summary>
-    public static async Task<CheckResult> CheckAsync(LabManager labs, string lab, LessonCheck check, CancellationToken cancel = default)
+    public static async Task<CheckResult> CheckAsync(LabManager labs, string lab, LessonCheck check, CancellationToken cancel = default, TimeSpan? timeLimit = null)
     {
-        using var session = labs.Exec(lab, ["/bin/bash", "-c", "cd /root && " + check.Script], terminal: false);
+        var limit = timeLimit ?? CheckTimeout;
+        // timeout(1) runs the check in a process group of its own and kills the whole group when
+        // the time is up: the check's children too (killing the shell alone would leave them).
+        using var session = labs.Exec(lab, ["/usr/bin/timeout", "-s", "KILL", $"{limit.TotalSeconds:0.###}", "/bin/bash", "-c", "cd /root && " + check.Script], terminal: false);
         session.CloseInput();
         var output = ReadAllAsync(session.Output);
         var error = session.Error is { } e ? ReadAllAsync(e) : Task.FromResult("");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        timeout.CancelAfter(CheckTimeout);
+        timeout.CancelAfter(limit + TimeSpan.FromSeconds(5)); // timeout(1) ends it first; this if even that hangs
         try
         {
             var status = await session.Completion.WaitAsync(timeout.Token);
+            if (status.ShellCode == 128 + 9)
+                return new CheckResult(false, $"the check took longer than {limit.TotalSeconds:0.###} s", -1);
             return new CheckResult(status.ShellCode == 0, Tail((await output) + (await error), 4000), status.ShellCode);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
             session.Kill();
-            return new CheckResult(false, $"the check took longer than {CheckTimeout.TotalSeconds:0} s", -1);
+            return new CheckResult(false, $"the check took longer than {limit.TotalSeconds:0} s", -1);
         }
     }
 
@@ -66,7 +71,12 @@ public static class LessonRunner
             foreach (var step in lesson.Steps)
             {
                 var clock = Stopwatch.StartNew();
-                try { await RunSnippetsAsync(step, shell, labs, lab, sandboxes, cancel); }
+                try
+                {
+                    await RunSnippetsAsync(step, shell, labs, lab, sandboxes, cancel);
+                    if (shell.Foreground() is { } other)
+                        throw new InvalidOperationException($"the step ends with \"{other}\" in the foreground, not the host shell: a person would type the next step into it (end it with a <Ctrl-D> or <Ctrl-C> block)");
+                }
                 catch (Exception e) when (e is TimeoutException or InvalidOperationException or SandboxException or SpecValidationException)
                 {
                     log.WriteLine($"  step {step.Number} ({step.Title}): FAILED running its snippets: {e.Message}");
@@ -108,12 +118,22 @@ public static class LessonRunner
                     await shell.PressAsync(parts[i].KeyBytes, cancel);
                     break;
                 case SnippetKind.Spec:
-                    var s = labs.Run(lab, SpecJson.Deserialize(parts[i].Text) with { Terminal = true }, new TerminalSize(40, 120));
+                    var s = labs.Run(lab, AsTheBuilderRunsIt(SpecJson.Deserialize(parts[i].Text)), new TerminalSize(40, 120));
                     _ = ReadAllAsync(s.Output);
                     sandboxes.Add(s);
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A lesson's spec as the web's builder runs it in a lab: with a terminal, and with the user
+    /// namespace on but no id map given, the lab's own ids 0 → 0 (root inside is the lab's root).
+    /// </summary>
+    public static SandboxSpec AsTheBuilderRunsIt(SandboxSpec spec)
+    {
+        IReadOnlyList<IdMapping> LabIds(IReadOnlyList<IdMapping> m) => spec.Namespaces.User && m.Count == 0 ? [new IdMapping(0, 0, 65536)] : m;
+        return spec with { Terminal = true, UidMap = LabIds(spec.UidMap), GidMap = LabIds(spec.GidMap) };
     }
 
     static string Indent(string s) => string.Join('\n', s.Split('\n').Select(l => "    " + l));
@@ -165,8 +185,10 @@ public static class LessonRunner
         public static async Task<Shell> StartAsync(LabManager labs, string lab)
         {
             var shell = new Shell(labs.Exec(lab, ["/bin/bash", "-l"], terminal: true, new TerminalSize(40, 120)));
-            // Prompts the runner can tell apart from output (written with escapes the typed line cannot echo), and no history of this.
-            await shell.SendAsync(" PS1='\\[\\e[0m\\]__pg_ps1__ ' PS2='\\[\\e[0m\\]__pg_ps2__ '; history -c\n");
+            // Prompts the runner can tell apart from output (written with escapes the typed line cannot
+            // echo), and no history of this. Exported, so shells started inside show them too: a
+            // busybox sh takes PS1; a nested bash, whose bashrc sets PS1 again, runs PROMPT_COMMAND.
+            await shell.SendAsync(" export PS1='\\[\\e[0m\\]__pg_ps1__ ' PS2='\\[\\e[0m\\]__pg_ps2__ ' PROMPT_COMMAND='printf \"\\033[0m__pg_ps1__ \"'; history -c\n");
             await shell.WaitForPromptAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
             return shell;
         }
@@ -191,6 +213,51 @@ public static class LessonRunner
                 if (!last || lastWaits) await WaitForPromptAsync(TimeSpan.FromSeconds(120), cancel);
                 else await Task.Delay(1000, cancel); // let it start
             }
+        }
+
+        /// <summary>
+        /// What holds the terminal when it is not the host shell (a chroot's shell, a job brought
+        /// back with fg), by its command name; null at the host shell's prompt. From the
+        /// terminal's foreground process group against the shell's own (/proc/PID/stat).
+        /// </summary>
+        public string? Foreground()
+        {
+            try
+            {
+                // The shell is the session leader with the terminal among the processes the
+                // session started (nsenter and init come before it); /proc/PID/stat fields.
+                var tree = Descendants(_session.HostPid).Select(pid => (Pid: pid, Stat: Stat(pid))).Where(p => p.Stat is not null).ToList();
+                if (tree.FirstOrDefault(p => p.Stat!.Value.Session == p.Pid && p.Stat.Value.Tty != 0) is not { Stat: { } shell }) return null;
+                if (shell.Tpgid == shell.Pgrp || shell.Tpgid <= 0) return null;
+                return tree.FirstOrDefault(p => p.Stat!.Value.Pgrp == shell.Tpgid).Stat?.Comm ?? "another process";
+            }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; } // ended meanwhile
+        }
+
+        static IEnumerable<int> Descendants(int pid)
+        {
+            var queue = new Queue<int>([pid]);
+            while (queue.TryDequeue(out var p))
+            {
+                yield return p;
+                string[] children;
+                try { children = Directory.EnumerateDirectories($"/proc/{p}/task").SelectMany(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(); }
+                catch (IOException) { continue; }
+                foreach (var c in children) queue.Enqueue(int.Parse(c));
+            }
+        }
+
+        static (string Comm, int Pgrp, int Session, int Tty, int Tpgid)? Stat(int pid)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var open = stat.IndexOf('(');
+                var close = stat.LastIndexOf(')');
+                var f = stat[(close + 2)..].Split(' ');
+                return (stat[(open + 1)..close], int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]), int.Parse(f[5]));
+            }
+            catch (IOException) { return null; }
         }
 
         public async Task PressAsync(byte[] key, CancellationToken cancel)

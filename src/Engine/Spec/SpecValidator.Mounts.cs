@@ -4,7 +4,7 @@ public static partial class SpecValidator
 {
     static readonly MountType[] ReadOnlyTypes = [MountType.Bind, MountType.Tmpfs, MountType.Sysfs, MountType.Proc];
 
-    static void CheckMounts(SandboxSpec spec, bool rootOk, Action<string, string> add)
+    static void CheckMounts(SandboxSpec spec, bool rootOk, Func<string, bool>? sourceExists, Action<string, string> add)
     {
         var ns = spec.Namespaces;
         for (int i = 0; i < spec.Mounts.Count; i++)
@@ -21,7 +21,7 @@ public static partial class SpecValidator
                 catch (IOException ex) { add($"{at}.destination", $"{ex.Message}: fix the symlinks under the rootfs or pick another destination"); }
             }
 
-            if (m.Type == MountType.Bind) CheckBindSource(m.Source, $"{at}.source", add);
+            if (m.Type == MountType.Bind) CheckBindSource(m.Source, $"{at}.source", sourceExists, add);
             else if (m.Source is not null)
                 add($"{at}.source", $"only bind mounts take a source; a {Name(m.Type)} mount is made from the kernel, remove source");
 
@@ -58,14 +58,14 @@ public static partial class SpecValidator
         return false;
     }
 
-    static void CheckBindSource(string? src, string field, Action<string, string> add)
+    static void CheckBindSource(string? src, string field, Func<string, bool>? exists, Action<string, string> add)
     {
         if (string.IsNullOrWhiteSpace(src))
             add(field, "missing: a bind mount needs the absolute host path of a file or directory to show inside");
         else if (!Path.IsPathRooted(src))
             add(field, $"'{src}' is relative: give an absolute host path");
-        else if (!File.Exists(src) && !Directory.Exists(src))
-            add(field, $"'{src}' does not exist on the host: give an existing file or directory");
+        else if (exists is not null && !exists(src))
+            add(field, $"'{src}' does not exist: give an existing file or directory");
     }
 
     static string Name(MountType t) => t.ToString().ToLowerInvariant();

@@ -7,15 +7,21 @@ namespace Playground.Engine.Spec;
 /// </summary>
 public static partial class SpecValidator
 {
-    public static IReadOnlyList<SpecError> Validate(SandboxSpec spec)
+    /// <param name="spec">The spec.</param>
+    /// <param name="pathsHere">
+    /// False when its paths (rootfs, bind sources) are another machine's, e.g. a lab's or a
+    /// lesson's: their form is checked, not whether they exist here.
+    /// </param>
+    /// <param name="sourceExists">Where bind sources are looked up instead (e.g. in a lab, by the kernel).</param>
+    public static IReadOnlyList<SpecError> Validate(SandboxSpec spec, bool pathsHere = true, Func<string, bool>? sourceExists = null)
     {
         var errors = new List<SpecError>();
         void Add(string field, string message) => errors.Add(new SpecError(field, message));
 
-        var rootOk = CheckRoot(spec, Add);
+        var rootOk = CheckRoot(spec, pathsHere, Add);
         CheckNamespacedKnobs(spec, Add);
         CheckIdMaps(spec, Add);
-        CheckMounts(spec, rootOk, Add);
+        CheckMounts(spec, rootOk && pathsHere, pathsHere ? sourceExists ?? (s => File.Exists(s) || Directory.Exists(s)) : null, Add);
         CheckProcess(spec, Add);
         CheckCapabilities(spec.Capabilities, Add);
         CheckSeccomp(spec.Seccomp, Add);
@@ -32,13 +38,15 @@ public static partial class SpecValidator
 
     const string NeedsMountNs = "needs the mount namespace (namespaces.mount)";
 
-    static bool CheckRoot(SandboxSpec spec, Action<string, string> add)
+    static bool CheckRoot(SandboxSpec spec, bool pathsHere, Action<string, string> add)
     {
         var rootfs = spec.Rootfs;
         if (string.IsNullOrWhiteSpace(rootfs))
             add("rootfs", "missing: give the absolute path of a directory on the host that becomes the sandbox's /");
         else if (!Path.IsPathRooted(rootfs))
             add("rootfs", $"'{rootfs}' is relative: give an absolute path (the caller resolves relative paths against its own working directory)");
+        else if (!pathsHere)
+            return true;
         else if (File.Exists(rootfs))
             add("rootfs", $"'{rootfs}' is a file, not a directory: give the directory that holds the root filesystem");
         else if (!Directory.Exists(rootfs))

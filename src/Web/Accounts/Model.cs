@@ -93,6 +93,18 @@ public sealed class PersonRow
     public DateTime LastSeenAt { get; set; } = DateTime.UtcNow;
 }
 
+/// <summary>One person's progress on one step of a lesson: whether its check passed, and how often it failed.</summary>
+public sealed class StepProgress
+{
+    public string PersonId { get; set; } = "";
+    public string LessonId { get; set; } = "";
+    public int Step { get; set; }
+    public DateTime? PassedAt { get; set; }
+    /// <summary>Checks that failed (before it passed): "stuck" on the class page from a few.</summary>
+    public int Failures { get; set; }
+    public DateTime LastCheckedAt { get; set; } = DateTime.UtcNow;
+}
+
 /// <summary>
 /// What survives a restart: people (ASP.NET Core Identity's tables and everyone's id range),
 /// classes, enrollments, sign-in links and the recordings' index. One model, one set of
@@ -106,6 +118,7 @@ public abstract class PlaygroundDb(DbContextOptions options) : IdentityDbContext
     public DbSet<Enrollment> Enrollments => Set<Enrollment>();
     public DbSet<SignInLink> SignInLinks => Set<SignInLink>();
     public DbSet<Recording> Recordings => Set<Recording>();
+    public DbSet<StepProgress> Progress => Set<StepProgress>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -145,6 +158,13 @@ public abstract class PlaygroundDb(DbContextOptions options) : IdentityDbContext
             p.Property(x => x.Id).HasMaxLength(32);
             p.HasIndex(x => x.Slot).IsUnique();
             p.HasIndex(x => x.LastSeenAt);
+        });
+        b.Entity<StepProgress>(p =>
+        {
+            p.HasKey(x => new { x.PersonId, x.LessonId, x.Step });
+            p.Property(x => x.PersonId).HasMaxLength(32);
+            p.Property(x => x.LessonId).HasMaxLength(64);
+            p.HasIndex(x => new { x.PersonId, x.LastCheckedAt });
         });
         b.Entity<SignInLink>(l =>
         {

@@ -172,7 +172,7 @@ public sealed class SandboxHost : IDisposable
             if (labs.Find(LabName(person)) is not null) return labs.Check(LabName(person), effective);
         }
         catch (Exception e) when (e is SandboxException or ArgumentException) { } // the lab ended meanwhile
-        return SpecValidator.Validate(effective with { Rootfs = "/" }).Where(e => e.Field != "rootfs").ToList();
+        return SpecValidator.Validate(effective, pathsHere: false); // the lab's paths: checked once it runs
     }
 
     /// <summary>
@@ -319,6 +319,20 @@ public sealed class SandboxHost : IDisposable
         var lab = EnsureLab(person);
         Changed?.Invoke(ownerId);
         return lab;
+    }
+
+    /// <summary>
+    /// A lesson step's check in the person's lab (counted as a launch: at most LaunchesPerMinute).
+    /// With no lab running nothing of the step can be there: it fails, saying so.
+    /// </summary>
+    public async Task<Playground.Engine.Lessons.CheckResult> CheckStepAsync(string ownerId, Playground.Engine.Lessons.LessonCheck check)
+    {
+        var person = people.Get(ownerId);
+        CheckLaunchRate(ownerId);
+        Touch(ownerId);
+        if (labs.Find(LabName(person)) is not { } lab)
+            return new Playground.Engine.Lessons.CheckResult(false, "Your lab is not running, so nothing of this step is there yet: open a host shell and do the step.", -1);
+        return await Playground.Engine.Lessons.LessonRunner.CheckAsync(labs, lab.Name, check);
     }
 
     /// <summary>Another shell in a running sandbox (its namespaces, cgroup, root and policy).</summary>

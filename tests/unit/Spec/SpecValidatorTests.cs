@@ -44,7 +44,7 @@ public class SpecValidatorTests : IDisposable
         { "destination symlink loop", t => { File.CreateSymbolicLink(t.Rootfs + "/loop", "/loop"); return t.Spec() with { Mounts = [MountSpec.Tmpfs("/loop/x")] }; }, "mounts[0].destination", "ELOOP" },
         { "bind source missing", t => t.Spec() with { Mounts = [new MountSpec { Type = MountType.Bind, Destination = "/data" }] }, "mounts[0].source", "missing" },
         { "bind source relative", t => t.Spec() with { Mounts = [MountSpec.Bind("data", "/data")] }, "mounts[0].source", "relative" },
-        { "bind source absent", t => t.Spec() with { Mounts = [MountSpec.Bind(t.Dir + "/nope", "/data")] }, "mounts[0].source", "does not exist on the host" },
+        { "bind source absent", t => t.Spec() with { Mounts = [MountSpec.Bind(t.Dir + "/nope", "/data")] }, "mounts[0].source", "does not exist: give an existing" },
         { "source on tmpfs", t => t.Spec() with { Mounts = [MountSpec.Tmpfs("/tmp") with { Source = "/x" }] }, "mounts[0].source", "only bind mounts" },
         { "tmpfs size 0", t => t.Spec() with { Mounts = [MountSpec.Tmpfs("/tmp", 0)] }, "mounts[0].sizeBytes", "positive" },
         { "size on proc", t => t.Spec() with { Mounts = [MountSpec.Proc() with { SizeBytes = 10 }] }, "mounts[0].sizeBytes", "only tmpfs" },

@@ -44,6 +44,9 @@ public sealed class ClassPageTests : IAsyncLifetime
         services.AddScoped<Classes>();
         services.AddSingleton<Broadcasts>();
         services.AddSingleton(_presence);
+        services.AddSingleton(sp => new Playground.Web.Lessons.Course(
+            [Playground.Engine.Lessons.LessonParser.Parse("lessons/01-one.md", "01-one", "---\ntitle: A first root\nsummary: s\n---\n\n## Compile it\n\n```check \"x\"\nfalse\n```\n")],
+            sp.GetRequiredService<IDbContextFactory<PlaygroundDb>>()));
         _people = TestDb.People(options);
         _labs = new LabManager(new LabOptions { DataDirectory = _data, CgroupParent = "playground-labs-webtests" });
         _host = new SandboxHost(_people, options, NullLogger<SandboxHost>.Instance, _labs);
@@ -138,6 +141,23 @@ public sealed class ClassPageTests : IAsyncLifetime
         Assert.DoesNotContain("failed", Card("Linus"));
         presence.Down(_grace); // her tab closed: the grid follows at once
         cut.WaitForAssertion(() => Assert.Contains("left just now", Card("Grace")));
+    }
+
+    [Fact]
+    public async Task The_instructor_sees_who_is_on_which_lesson_step_and_who_is_stuck_live()
+    {
+        // The same database the page reads, through a course of its own.
+        var course = new Playground.Web.Lessons.Course([], Playground.Tests.Support.TestDb.Factory(new PlaygroundOptions { DataDirectory = _data }));
+        for (var i = 0; i < Playground.Web.Lessons.Course.StuckAfter; i++) await course.RecordAsync(_grace, "01-one", 1, passed: false);
+        var cut = RenderAs(_ada);
+        string Row() => cut.Find("[aria-label='progress of Grace']").TextContent;
+        cut.WaitForAssertion(() => Assert.Contains("A first root, step 1: Compile it", Row()));
+        Assert.Contains("stuck: 3 failed checks", Row());
+        Assert.Contains("(stuck: 3 failed checks)", cut.Find("[aria-label='student Grace']").TextContent);
+        Assert.Throws<Bunit.ElementNotFoundException>(() => cut.Find("[aria-label='progress of Linus']")); // he has not started
+        await course.RecordAsync(_grace, "01-one", 1, passed: true); // she got there: the page follows within its refresh
+        cut.WaitForAssertion(() => Assert.DoesNotContain("stuck", Row()), TimeSpan.FromSeconds(10));
+        Assert.Contains("<td>1</td>", cut.Find("[aria-label='progress of Grace']").InnerHtml); // one check passed
     }
 
     public async Task DisposeAsync()

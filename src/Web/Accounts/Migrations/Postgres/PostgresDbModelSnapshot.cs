@@ -309,6 +309,35 @@ namespace Playground.Web.Accounts.Migrations.Postgres
                     b.ToTable("SignInLinks");
                 });
 
+            modelBuilder.Entity("Playground.Web.Accounts.StepProgress", b =>
+                {
+                    b.Property<string>("PersonId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("LessonId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Step")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("LastCheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("PassedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("PersonId", "LessonId", "Step");
+
+                    b.HasIndex("PersonId", "LastCheckedAt");
+
+                    b.ToTable("Progress");
+                });
+
             modelBuilder.Entity("Playground.Web.Accounts.User", b =>
                 {
                     b.Property<string>("Id")

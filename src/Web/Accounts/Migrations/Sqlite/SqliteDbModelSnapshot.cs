@@ -300,6 +300,35 @@ namespace Playground.Web.Accounts.Migrations.Sqlite
                     b.ToTable("SignInLinks");
                 });
 
+            modelBuilder.Entity("Playground.Web.Accounts.StepProgress", b =>
+                {
+                    b.Property<string>("PersonId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LessonId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Step")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastCheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PassedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("PersonId", "LessonId", "Step");
+
+                    b.HasIndex("PersonId", "LastCheckedAt");
+
+                    b.ToTable("Progress");
+                });
+
             modelBuilder.Entity("Playground.Web.Accounts.User", b =>
                 {
                     b.Property<string>("Id")
