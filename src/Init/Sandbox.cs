@@ -50,7 +50,10 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         if (plan.NoNewPrivs) Step("no_new_privs", sys.SetNoNewPrivs);
         var path = "";
         Step("find command", () => path = sys.ResolveCommand(plan.Argv[0], plan.Env), plan.Argv[0]);
-        // Last thing before execve, so the filter need not allow anything init does above.
+        // Last thing before execve, so the filter need not allow anything init does above. The
+        // outer sandbox's (a lab's) first: the kernel applies every filter, the strictest answer wins.
+        if (plan.OuterSeccompBpf.Length > 0)
+            Step("seccomp of the lab", () => sys.InstallSeccomp(plan.OuterSeccompBpf, true), $"{plan.OuterSeccompBpf.Length / 8} instructions");
         if (plan.SeccompBpf.Length > 0 && !seccompEarly)
             Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, true), $"{plan.SeccompBpf.Length / 8} instructions");
         report.Exec(path);

@@ -131,7 +131,7 @@ public sealed partial class LabManager : IDisposable
     {
         var lab = Find(name) ?? throw new ArgumentException($"name: there is no running lab called '{name}'");
         var reaper = Reaper.Ensure(_options.LabsDirectory);
-        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, (lab.FirstId, lab.FirstId), [reaper, "map", lab.InitPid.ToString()], size);
+        return _engine.LaunchInside(spec, lab.InitPid, lab.CgroupId, (lab.FirstId, lab.FirstId), [reaper, "map", lab.InitPid.ToString()], size, lab.Spec.Seccomp);
     }
 
     /// <summary>What is wrong with running <paramref name="spec"/> in the lab now (its rootfs and mount targets looked up there).</summary>

@@ -155,8 +155,8 @@ internal static class PlanBuilder
     /// <summary>The destination with symlinks resolved inside the rootfs (never out of it), as a path from its root.</summary>
     static string InsideRoot(string rootfs, string destination)
     {
-        var root = Path.GetFullPath(rootfs).TrimEnd('/');
-        var host = RootfsPaths.ResolveInside(root, destination);
+        var root = Path.GetFullPath(rootfs).TrimEnd('/'); // "" for "/"
+        var host = RootfsPaths.ResolveInside(root.Length > 0 ? root : "/", destination);
         return host.Length > root.Length ? host[root.Length..] : "/";
     }
 

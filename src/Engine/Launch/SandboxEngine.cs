@@ -113,8 +113,11 @@ public sealed class SandboxEngine : IDisposable
     static IReadOnlyList<SpecError> ValidateInside(SandboxSpec spec, string inner, string onHost, OuterRoot outer) =>
         SpecValidator.Validate(spec with { Rootfs = onHost }, sourceExists: outer.Exists).Select(e => e with { Message = e.Message.Replace(onHost, inner) }).ToList();
 
-    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, (uint Uid, uint Gid) outerRoot, IReadOnlyList<string> mapWriter, TerminalSize? size)
+    internal SandboxSession LaunchInside(SandboxSpec spec, int outerPid, string outerCgroupId, (uint Uid, uint Gid) outerRoot, IReadOnlyList<string> mapWriter, TerminalSize? size,
+        SeccompSpec? outerSeccomp = null)
     {
+        // Never less confined than the outer: its filter too (which needs no_new_privs; the outer has it).
+        if (outerSeccomp is not null) spec = spec with { NoNewPrivs = true };
         if (spec.Rootfs is not { Length: > 0 } inner || !Path.IsPathRooted(inner))
             throw new SpecValidationException([new SpecError("rootfs", "give the absolute path of a directory inside the lab")]);
         // The outer's paths as its processes see them (its mounts too), each resolved by the kernel
@@ -127,6 +130,7 @@ public sealed class SandboxEngine : IDisposable
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
+        if (outerSeccomp is not null) plan = plan with { OuterSeccompBpf = Seccomp.SeccompCompiler.Compile(outerSeccomp)?.Bpf ?? [] };
         MountPoints.Create(plan with { Rootfs = onHost }, outer.IsFile, outerRoot);
         var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
         using var init = File.OpenHandle(InitPath);

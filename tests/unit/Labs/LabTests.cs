@@ -294,6 +294,40 @@ public sealed class LabTests(LabFixture f)
     }
 
     [Fact]
+    public void A_sandbox_in_a_lab_keeps_the_labs_seccomp_filter_even_when_its_own_spec_asks_for_none()
+    {
+        var lab = Labs.Create("filtered");
+        var toy = Path.Combine(f.Data, "labs", "filtered", "root", "srv", "toy");
+        Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
+        HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+        // adjtimex (reading the clock's state) works for anyone without a filter (the host runs
+        // busybox adjtimex fine); the lab refuses it with EPERM. The sandbox asks for no filter.
+        var spec = Playground.Engine.Spec.SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+            "grep -E '^(Seccomp_filters|NoNewPrivs):' /proc/self/status | tr -d ' \\t'; adjtimex > /dev/null 2>&1; echo adjtimex=$?") with
+        {
+            UidMap = [new(0, 1000, 64000)], GidMap = [new(0, 1000, 64000)],
+            Seccomp = new Playground.Engine.Spec.SeccompSpec { Preset = Playground.Engine.Spec.SeccompPresets.Unconfined },
+            NoNewPrivs = false,
+        };
+        using var inner = Labs.Run("filtered", spec);
+        inner.CloseInput();
+        var output = new StreamReader(inner.Output).ReadToEnd();
+        Assert.True(inner.Completion.Wait(TimeSpan.FromSeconds(30)));
+        Assert.Contains("NoNewPrivs:1", output); // the lab has it: so do sandboxes in it
+        Assert.Contains("Seccomp_filters:1", output); // the lab's, though its own spec asked for none
+        Assert.Contains("adjtimex=1", output);
+        HostCommand.Run("busybox", "adjtimex"); // the same call without the lab's filter works (throws if not)
+        // With a filter of its own, both apply.
+        using var both = Labs.Run("filtered", spec with { Seccomp = new Playground.Engine.Spec.SeccompSpec() });
+        both.CloseInput();
+        Assert.Contains("Seccomp_filters:2", new StreamReader(both.Output).ReadToEnd());
+        // The lab's own root as a sandbox's is refused with the launch's reason, not a crash.
+        var whole = Record.Exception(() => Labs.Run("filtered", spec with { Rootfs = "/" }).Dispose());
+        Assert.True(whole is Playground.Engine.SandboxException or Playground.Engine.SpecValidationException, whole?.ToString());
+        Assert.True(Labs.End("filtered"));
+    }
+
+    [Fact]
     public void Bad_names_are_refused_naming_the_field()
     {
         foreach (var bad in new[] { "", "../x", "A", "-a", new string('a', 33) })

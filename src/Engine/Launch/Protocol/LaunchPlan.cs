@@ -69,4 +69,10 @@ public sealed record LaunchPlan
     public string Cwd { get; init; } = "/";
     public IReadOnlyList<string> Env { get; init; } = [];
     public IReadOnlyList<string> Argv { get; init; } = [];
+    /// <summary>
+    /// The filter of the sandbox this one is made inside (a lab's), installed before its own: a
+    /// process inherits filters from its parent, not from namespaces it joins, so a sandbox the
+    /// server starts in a lab would otherwise escape the lab's. Needs no_new_privs. Empty: none.
+    /// </summary>
+    public byte[] OuterSeccompBpf { get; init; } = [];
 }
