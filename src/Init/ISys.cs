@@ -28,7 +28,8 @@ public interface ISys
     void SetIds(uint uid, uint gid, IReadOnlyList<uint> groups);
     void SetCapabilities(ulong effective, ulong permitted, ulong inheritable, ulong ambient, int lastCap);
     void SetNoNewPrivs();
-    void InstallSeccomp(byte[] bpf, bool hasNoNewPrivs);
+    /// <summary>Loads a seccomp filter; with <paramref name="logRefusals"/> every action but allow is logged (audit type 1326), which the X-ray reads.</summary>
+    void InstallSeccomp(byte[] bpf, bool logRefusals);
     /// <summary>Opens the terminal: a new pty in the sandbox's devpts, or the peer of the engine's master (fd 4).</summary>
     void OpenTerminal(string devptsDir, ushort cols, ushort rows);
     /// <summary>PATH lookup inside the (new) root, like execvp.</summary>

@@ -41,7 +41,7 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the capability step
         // may drop: then the filter goes in first, as runc does, and must allow what follows.
         var seccompEarly = plan.SeccompBpf.Length > 0 && !plan.NoNewPrivs;
-        if (seccompEarly) Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, false), $"{plan.SeccompBpf.Length / 8} instructions");
+        if (seccompEarly) Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: true), $"{plan.SeccompBpf.Length / 8} instructions");
         Step("capability bounding set", () => sys.DropBounding(plan.CapBounding, plan.LastCap), $"{plan.CapBounding:x}");
         Step("user and group ids", () => sys.SetIds(plan.Uid, plan.Gid, plan.Groups), $"uid {plan.Uid} gid {plan.Gid}");
         Step("capabilities", () => sys.SetCapabilities(plan.CapEffective, plan.CapPermitted, plan.CapInheritable, plan.CapAmbient, plan.LastCap),
@@ -53,9 +53,9 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         // Last thing before execve, so the filter need not allow anything init does above. The
         // outer sandbox's (a lab's) first: the kernel applies every filter, the strictest answer wins.
         if (plan.OuterSeccompBpf.Length > 0)
-            Step("seccomp of the lab", () => sys.InstallSeccomp(plan.OuterSeccompBpf, true), $"{plan.OuterSeccompBpf.Length / 8} instructions");
+            Step("seccomp of the lab", () => sys.InstallSeccomp(plan.OuterSeccompBpf, logRefusals: false), $"{plan.OuterSeccompBpf.Length / 8} instructions");
         if (plan.SeccompBpf.Length > 0 && !seccompEarly)
-            Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, true), $"{plan.SeccompBpf.Length / 8} instructions");
+            Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: true), $"{plan.SeccompBpf.Length / 8} instructions");
         report.Exec(path);
         if (!plan.ReapAsPid1)
         {

@@ -64,6 +64,7 @@ internal sealed class CgroupV1Hierarchy(CgroupLayout layout, string parent) : Cg
             MemoryMaxBytes: max >= V1Unlimited ? null : max,
             PidsCurrent: CgroupFs.ReadLong(Path.Combine(pids, "pids.current")),
             PidsMax: CgroupFs.ReadLimit(Path.Combine(pids, "pids.max")),
-            OomKills: CgroupFs.ReadKey(Path.Combine(memory, "memory.oom_control"), "oom_kill"));
+            OomKills: CgroupFs.ReadKey(Path.Combine(memory, "memory.oom_control"), "oom_kill"),
+            PidsLimitHits: CgroupFs.ReadKey(Path.Combine(pids, "pids.events"), "max"));
     }
 }

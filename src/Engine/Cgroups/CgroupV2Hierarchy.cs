@@ -102,6 +102,7 @@ internal sealed class CgroupV2Hierarchy(string root, string parent, IReadOnlyLis
             PidsCurrent: CgroupFs.ReadLong(Path.Combine(dir, "pids.current")),
             PidsMax: CgroupFs.ReadLimit(Path.Combine(dir, "pids.max")),
             OomKills: CgroupFs.ReadKey(Path.Combine(dir, "memory.events"), "oom_kill"),
-            CpuSeconds: CgroupFs.ReadKey(Path.Combine(dir, "cpu.stat"), "usage_usec") / 1e6);
+            CpuSeconds: CgroupFs.ReadKey(Path.Combine(dir, "cpu.stat"), "usage_usec") / 1e6,
+            PidsLimitHits: CgroupFs.ReadKey(Path.Combine(dir, "pids.events"), "max"));
     }
 }

@@ -7,4 +7,5 @@ public sealed record ResourceUsage(
     long PidsCurrent,
     long? PidsMax,
     long? OomKills,
-    double? CpuSeconds = null); // cgroup v2's cpu.stat; null on v1, where no cpuacct group is kept
+    double? CpuSeconds = null, // cgroup v2's cpu.stat; null on v1, where no cpuacct group is kept
+    long? PidsLimitHits = null); // pids.events "max": forks refused at pids.max

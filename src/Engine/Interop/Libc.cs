@@ -17,6 +17,7 @@ internal static unsafe partial class Libc
     [LibraryImport(C, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(C, SetLastError = true)] public static partial nint read(int fd, byte* buf, nint count);
     [LibraryImport(C, SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);
+    [LibraryImport(C, SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
     [LibraryImport(C, SetLastError = true)] public static partial int dup2(int oldfd, int newfd);
     [LibraryImport(C, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
     public const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;

@@ -39,6 +39,12 @@ public sealed unsafe class SandboxSession : IDisposable
     public SandboxSpec Spec { get; }
     internal LaunchPlan Plan { get; }
     internal SandboxCgroup Cgroup { get; }
+
+    /// <summary>The name of its cgroup (as /proc/PID/cgroup shows it, under the hierarchy's parent).</summary>
+    public string CgroupId => Cgroup.Id;
+
+    /// <summary>What the kernel applied to it now, against <paramref name="outerPid"/>'s namespaces (its lab's reaper, or 1 for the server's).</summary>
+    public Xray.XraySnapshot Xray(int outerPid) => Engine.Xray.SandboxXray.Read(InitPid, outerPid, Spec, Cgroup);
     public LaunchStory Story => _started.Story;
     public bool HasTerminal => Error is null;
     /// <summary>The process the engine spawned (unshare or nsenter), as the host sees it.</summary>

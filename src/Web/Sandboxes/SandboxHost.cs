@@ -53,10 +53,12 @@ public sealed class SandboxHost : IDisposable
     readonly DateTime _started = DateTime.UtcNow;
 
     readonly Terminals.Recordings? recordings;
+    readonly Playground.Engine.Xray.SeccompAudit? audit;
 
-    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs, Terminals.Recordings? recordings = null)
+    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs, Terminals.Recordings? recordings = null,
+        Playground.Engine.Xray.SeccompAudit? audit = null)
     {
-        (this.people, this.options, this.log, this.labs, this.recordings) = (people, options, log, labs, recordings);
+        (this.people, this.options, this.log, this.labs, this.recordings, this.audit) = (people, options, log, labs, recordings, audit);
         _launches = System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(owner =>
             System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(owner, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
             {
@@ -333,6 +335,29 @@ public sealed class SandboxHost : IDisposable
         if (labs.Find(LabName(person)) is not { } lab)
             return new Playground.Engine.Lessons.CheckResult(false, "Your lab is not running, so nothing of this step is there yet: open a host shell and do the step.", -1);
         return await Playground.Engine.Lessons.LessonRunner.CheckAsync(labs, lab.Name, check);
+    }
+
+    /// <summary>The X-ray of a running sandbox of the person's (against their lab); null when it has ended or is not theirs.</summary>
+    public Playground.Engine.Xray.XraySnapshot? XrayOf(string ownerId, string runId)
+    {
+        if (!_runs.TryGetValue(runId, out var run) || run.OwnerId != ownerId || run.Exit is not null || run.IsHostShell) return null;
+        if (labs.Find(LabName(people.Get(ownerId))) is not { } lab) return null;
+        try { return run.Session.Xray(lab.InitPid); }
+        catch (IOException) { return null; } // it ended meanwhile
+    }
+
+    /// <summary>Why there is no feed of refused system calls, or null when there is one.</summary>
+    public string? RefusalsUnavailable => audit is null ? "not watched on this server" : audit.Unavailable;
+
+    /// <summary>
+    /// System calls a sandbox's filter refused, newest last: those of its processes (by their
+    /// cgroup, read as the kernel reported them), and those of the person's processes that ended
+    /// before they could be placed, when this sandbox's filter refuses that call.
+    /// </summary>
+    public IReadOnlyList<Playground.Engine.Xray.SeccompEvent> RefusalsOf(string ownerId, string runId)
+    {
+        if (audit is null || !_runs.TryGetValue(runId, out var run) || run.OwnerId != ownerId || run.IsHostShell) return [];
+        return audit.Of(run.Session, run.StartedAt, (people.Get(ownerId).OutsideId, Person.IdsPerPerson));
     }
 
     /// <summary>Another shell in a running sandbox (its namespaces, cgroup, root and policy).</summary>

@@ -34,7 +34,7 @@ public sealed class StepOrderTests
         public void SetIds(uint uid, uint gid, IReadOnlyList<uint> groups) => Call($"ids {uid}");
         public void SetCapabilities(ulong e, ulong p, ulong i, ulong a, int lastCap) => Call("capset");
         public void SetNoNewPrivs() => Call("no_new_privs");
-        public void InstallSeccomp(byte[] bpf, bool hasNoNewPrivs) => Call("seccomp");
+        public void InstallSeccomp(byte[] bpf, bool logRefusals) => Call("seccomp");
         public void OpenTerminal(string devptsDir, ushort cols, ushort rows) => Call($"terminal {devptsDir}");
         public string ResolveCommand(string name, IReadOnlyList<string> env) { Call($"resolve {name}"); return "/bin/" + name; }
         public void Exec(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env) { Call($"execve {path}"); throw new StepFailure("execve", 0, "recorded"); }

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Playground.Engine.Spec;
+using Playground.Engine.Xray;
+using Playground.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Playground.Tests.Labs;
+
+/// <summary>The X-ray of a sandbox in a lab, against what a probe inside the sandbox reads; the refused-syscall feed.</summary>
+[Collection("labs")]
+public sealed class XrayTests(LabFixture f, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task The_xray_shows_what_a_probe_inside_reads_and_a_refused_mkdir_is_reported_with_its_rule()
+    {
+        using var audit = new SeccompAudit();
+        Assert.Null(audit.Unavailable);
+        var lab = f.Labs.Create("xray");
+        try
+        {
+            var toy = Path.Combine(f.Data, "labs", "xray", "root", "srv", "toy");
+            Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
+            HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+            // The network shared with the lab, every other namespace new; no CAP_CHOWN; mkdir refused; a tmpfs asked for.
+            var spec = SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+                "grep -E '^(CapEff|Uid):' /proc/self/status; cat /proc/self/uid_map; readlink /proc/self/ns/net; readlink /proc/self/ns/uts; " +
+                "echo ready; read line; mkdir /made; echo mkdir=$?; exec sleep 1000") with
+            {
+                Namespaces = NamespaceSet.AllButTime with { Net = false },
+                UidMap = [new(0, 0, 65536)], GidMap = [new(0, 0, 65536)],
+                Mounts = [MountSpec.Proc(), MountSpec.Tmpfs("/scratch", 1 << 20)],
+                Capabilities = new CapabilitySpec { Drop = ["CAP_CHOWN"] },
+                Seccomp = new SeccompSpec { Rules = [new SeccompRule("mkdir", SeccompAction.Eperm)] },
+            };
+            using var sandbox = f.Labs.Run("xray", spec);
+            var reader = new StreamReader(sandbox.Output);
+            var probe = new List<string>();
+            while (await reader.ReadLineAsync() is { } line && line != "ready") probe.Add(line);
+
+            var x = SandboxXray.Read(sandbox.InitPid, lab.InitPid, spec, sandbox.Cgroup);
+            output.WriteLine(string.Join('\n', probe));
+            // Namespaces: the same inodes the probe read, new against the lab's except the network.
+            var net = x.Namespaces.Single(n => n.Kind == "net");
+            var uts = x.Namespaces.Single(n => n.Kind == "uts");
+            Assert.False(net.New);
+            Assert.True(uts.New);
+            Assert.Contains($"net:[{net.Inode}]", probe);
+            Assert.Contains($"uts:[{uts.Inode}]", probe);
+            Assert.All(x.Namespaces.Where(n => n.Kind is not ("net" or "time")), n => Assert.True(n.New, n.Kind));
+            // Ids and capabilities as the probe read them.
+            Assert.Equal(string.Join(' ', probe.Single(l => l.StartsWith("Uid:")).Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1..]), x.Uids);
+            Assert.Equal("0 0 65536", x.UidMap.Single());
+            var eff = x.Capabilities.Single(c => c.Set == "effective");
+            Assert.Equal(Convert.ToUInt64(probe.Single(l => l.StartsWith("CapEff:")).Split('\t')[1], 16), eff.Mask);
+            Assert.DoesNotContain("CAP_CHOWN", eff.Names);
+            Assert.Contains("CAP_KILL", eff.Names);
+            // seccomp: a filter of its own on top of the lab's; no_new_privs.
+            Assert.Equal(2, x.SeccompMode);
+            Assert.Equal(2, x.SeccompFilters);
+            Assert.True(x.NoNewPrivs);
+            // Mounts: the tmpfs the spec asked for is marked; the processes of its cgroup; its use.
+            Assert.Contains(x.Mounts, m => m.Target == "/scratch" && m.Type == "tmpfs" && m.FromSpec);
+            Assert.Contains(x.Mounts, m => m.Target == "/" && !m.FromSpec);
+            Assert.Contains(x.Processes, p => p.Command == "playground-init" && p.Pid == 1); // reaping as PID 1
+            Assert.Contains(x.Processes, p => p.Command == "sh" && p.Pid > 1);
+            Assert.NotNull(x.Usage);
+            Assert.True(x.Usage!.PidsCurrent >= 1);
+
+            // The feed: mkdir refused, reported with the rule that refused it.
+            var clock = Stopwatch.StartNew();
+            await sandbox.Input.WriteAsync("go\n"u8.ToArray());
+            await sandbox.Input.FlushAsync();
+            Assert.Equal("mkdir=1", await reader.ReadLineAsync());
+            SeccompEvent? seen = null;
+            while (seen is null && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                seen = audit.Of(sandbox, DateTime.UtcNow.AddMinutes(-1), (lab.FirstId, 65536)).FirstOrDefault(e => e.Syscall == "mkdir");
+                await Task.Delay(10);
+            }
+            Assert.NotNull(seen);
+            output.WriteLine($"the refused mkdir was reported {clock.ElapsedMilliseconds} ms after the key that ran it");
+            Assert.Equal("rule 'mkdir → errno 1' (EPERM)", seen.RuleIn(spec.Seccomp));
+            Assert.DoesNotContain(audit.Of(sandbox, DateTime.UtcNow.AddMinutes(-1), (lab.FirstId, 65536)), e => e.Syscall == "clone3"); // glibc's probe is not shown
+            sandbox.Kill();
+        }
+        finally { f.Labs.End("xray"); }
+    }
+}
