@@ -26,11 +26,12 @@ internal static class LessonCommand
         });
 
         var data = new Option<string>("--data-dir") { Description = "Where the test labs keep their state", DefaultValueFactory = _ => "/var/lib/playground" };
-        var test = new Command("test", "Validate, then run each lesson's snippets and checks in a fresh lab (ended afterwards); exit 0 only when every check passes.") { files, data };
+        var firstId = new Option<uint>("--first-id") { Description = "Host id where the test labs' id ranges start (65536 per lab)", DefaultValueFactory = _ => new LabOptions().FirstId };
+        var test = new Command("test", "Validate, then run each lesson's snippets and checks in a fresh lab (ended afterwards); exit 0 only when every check passes.") { files, data, firstId };
         test.SetAction(async (r, cancel) =>
         {
             if (Load(r.GetValue(files)!) is not { } lessons) return 1;
-            using var labs = new LabManager(new LabOptions { DataDirectory = Path.GetFullPath(r.GetValue(data)!) });
+            using var labs = new LabManager(new LabOptions { DataDirectory = Path.GetFullPath(r.GetValue(data)!), FirstId = r.GetValue(firstId) });
             var failed = 0;
             foreach (var lesson in lessons)
             {

@@ -60,4 +60,31 @@ public sealed class LessonTests(AppFixture fixture, ITestOutputHelper log) : IAs
         await page.GotoAsync("/lessons");
         await Assertions.Expect(page.GetByLabel("lesson A root filesystem of one program")).ToContainTextAsync("3 of 3 checks passed");
     }
+
+    [Fact]
+    public async Task A_spec_snippet_opens_in_the_builder()
+    {
+        var page = await _visitor.NewPageAsync();
+        page.SetDefaultTimeout(PlaygroundPage.Timeout);
+        await page.GotoAsync("/lessons/15-seccomp");
+        var open = page.GetByRole(AriaRole.Link, new() { Name = "Open in builder" }).First;
+        Assert.Matches(@"^/\?lesson=15-seccomp&line=\d+$", await open.GetAttributeAsync("href"));
+        await page.GotoAsync((await open.GetAttributeAsync("href"))!);
+        await PlaygroundPage.WaitUntilLiveAsync(page, "Run");
+        await Assertions.Expect(page.GetByLabel("Path in your lab")).ToHaveValueAsync("/root/toyfs");
+    }
+
+    [Fact]
+    public async Task A_bad_lesson_file_keeps_the_server_from_starting_and_is_named_with_its_line()
+    {
+        var dir = Directory.CreateTempSubdirectory("pg-bad-lessons-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "01-broken.md"), "---\ntitle: Broken\n---\n\n## A step\n\ntext\n");
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => PlaygroundApp.StartAsync(settings: [$"--Playground:LessonsDirectory={dir}"]));
+            Assert.Contains("exited with 2", refused.Message);
+            Assert.Contains($"{dir}/01-broken.md:1: front matter: summary is required", refused.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
