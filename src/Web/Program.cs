@@ -57,6 +57,7 @@ foreach (var gone in app.Services.GetRequiredService<Playground.Engine.Labs.LabM
 if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
 await Accounts.InitializeAsync(app.Services, app.Logger, app.Configuration["Urls"]?.Split(';')[0] ?? "http://127.0.0.1:5000");
 var people = app.Services.GetRequiredService<People>(); // after the migrations: the People table is read once
+app.Services.GetRequiredService<Playground.Web.Lessons.Course>().Watch(options.LessonsDirectory, app.Logger); // a dropped-in lesson appears
 app.UseAuthentication();
 app.UseGuests(options);
 app.Use((context, next) =>

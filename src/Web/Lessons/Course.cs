@@ -4,13 +4,55 @@ using Playground.Web.Accounts;
 
 namespace Playground.Web.Lessons;
 
-/// <summary>The lessons (read and checked once, at start) and each person's progress through them (the database).</summary>
-public sealed class Course(IReadOnlyList<Lesson> lessons, IDbContextFactory<PlaygroundDb> dbs)
+/// <summary>
+/// The lessons and each person's progress through them (the database). The lessons are read
+/// and checked at start (a bad file stops the server); <see cref="Watch"/> then reads the
+/// directory again when a file is added or changed, so an author drops a file in and it is
+/// there. A course that no longer reads is refused (logged with file and line) and the last
+/// good one stays.
+/// </summary>
+public sealed class Course(IReadOnlyList<Lesson> lessons, IDbContextFactory<PlaygroundDb> dbs) : IDisposable
 {
     /// <summary>Failed checks on one step, without a pass, after which the class page says "stuck".</summary>
     public const int StuckAfter = 3;
 
-    public IReadOnlyList<Lesson> Lessons { get; } = lessons;
+    volatile IReadOnlyList<Lesson> _lessons = lessons;
+    FileSystemWatcher? _watcher;
+    Timer? _reload;
+
+    public IReadOnlyList<Lesson> Lessons => _lessons;
+
+    /// <summary>Reads <paramref name="directory"/> again half a second after its files change (an editor writes in bursts).</summary>
+    public void Watch(string directory, ILogger log)
+    {
+        _reload = new Timer(_ => Reload(directory, log));
+        _watcher = new FileSystemWatcher(directory, "*.md") { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+        FileSystemEventHandler changed = (_, _) => _reload.Change(TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan);
+        _watcher.Created += changed;
+        _watcher.Changed += changed;
+        _watcher.Deleted += changed;
+        _watcher.Renamed += (_, _) => _reload.Change(TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan);
+        _watcher.EnableRaisingEvents = true;
+    }
+
+    internal void Reload(string directory, ILogger log)
+    {
+        try
+        {
+            _lessons = LessonCatalog.Load(directory);
+            log.LogInformation("lessons read again: {Count} lessons", _lessons.Count);
+        }
+        catch (LessonException e)
+        {
+            log.LogError("the lessons changed but do not read; keeping the {Count} read before:\n  {Errors}", _lessons.Count, string.Join("\n  ", e.Errors));
+        }
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _reload?.Dispose();
+    }
 
     public Lesson? Find(string id) => Lessons.FirstOrDefault(l => l.Id == id);
 
