@@ -85,4 +85,41 @@ public sealed class XrayTests(LabFixture f, ITestOutputHelper output)
         }
         finally { f.Labs.End("xray"); }
     }
+
+    [Fact]
+    public async Task Forks_refused_at_the_process_limit_and_OOM_kills_are_counted_for_the_xrays_events()
+    {
+        var lab = f.Labs.Create("xray-limits");
+        try
+        {
+            var toy = Path.Combine(f.Data, "labs", "xray-limits", "root", "srv", "toy");
+            Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
+            HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+            // A shell whose fork fails exits: the forks are its own; the sandbox's first shell then
+            // becomes sleep without forking (exec), so the sandbox runs on to be read.
+            var forks = SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+                "sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 100 & done' 2>/dev/null; exec sleep 1000") with
+            {
+                UidMap = [new(0, 0, 65536)], GidMap = [new(0, 0, 65536)], Limits = new ResourceLimits { PidsMax = 8 },
+            };
+            var hog = forks with { Command = ["/bin/sh", "-c", "head -c 100000000 /dev/zero | tail > /dev/null; exec sleep 1000"], Limits = new ResourceLimits { MemoryBytes = 16L << 20 } };
+            using var forking = f.Labs.Run("xray-limits", forks);
+            using var hogging = f.Labs.Run("xray-limits", hog);
+            Playground.Engine.Cgroups.ResourceUsage? Read(Playground.Engine.Launch.SandboxSession s, Func<Playground.Engine.Cgroups.ResourceUsage, bool> done)
+            {
+                for (var i = 0; i < 100; i++, Thread.Sleep(100))
+                    if (s.Xray(lab.InitPid).Usage is { } u && done(u)) return u;
+                return s.Xray(lab.InitPid).Usage;
+            }
+            var refused = Read(forking, u => u.PidsLimitHits > 0);
+            var killed = Read(hogging, u => u.OomKills > 0);
+            output.WriteLine($"pids limit hits {refused?.PidsLimitHits} (max {refused?.PidsMax}), OOM kills {killed?.OomKills}");
+            Assert.True(refused?.PidsLimitHits > 0);
+            Assert.Equal(8, refused!.PidsMax);
+            Assert.True(killed?.OomKills > 0);
+            forking.Kill();
+            hogging.Kill();
+        }
+        finally { f.Labs.End("xray-limits"); }
+    }
 }
