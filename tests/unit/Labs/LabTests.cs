@@ -23,6 +23,18 @@ public sealed class LabFixture : IDisposable
         });
     }
 
+    /// <summary>
+    /// A busybox root made inside the lab at /srv/toy, as its root would (owned by the lab's ids;
+    /// /srv, unlike /root, is searchable by an inner root mapped to another lab uid). Its lab path.
+    /// </summary>
+    public string BusyboxRoot(Lab lab)
+    {
+        var toy = Path.Combine(Data, "labs", lab.Name, "root", "srv", "toy");
+        Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
+        HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+        return "/srv/toy";
+    }
+
     /// <summary>Runs a shell command in the lab on pipes; exit code, stdout and stderr.</summary>
     public (int Code, string Out, string Err) Sh(string lab, string script, int timeoutSeconds = 60)
     {
@@ -259,11 +271,7 @@ public sealed class LabTests(LabFixture f)
     public void A_sandbox_runs_inside_a_lab_with_the_labs_paths_ids_and_limits()
     {
         var lab = Labs.Create("nest");
-        // A busybox root made inside the lab, as its root would (owned by the lab's ids).
-        var toy = Path.Combine(f.Data, "labs", "nest", "root", "srv", "toy"); // /srv: searchable by the inner root (lab uid 1000), unlike /root
-        Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
-        HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
-        var spec = Playground.Engine.Spec.SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+        var spec = Playground.Engine.Spec.SandboxSpec.Default(f.BusyboxRoot(lab), "/bin/sh", "-c",
             "id -u; hostname; cat /proc/self/uid_map | tr -s ' '; cat /proc/self/cgroup | grep -c pids") with
         {
             Hostname = "inner",
@@ -297,12 +305,10 @@ public sealed class LabTests(LabFixture f)
     public void A_sandbox_in_a_lab_keeps_the_labs_seccomp_filter_even_when_its_own_spec_asks_for_none()
     {
         var lab = Labs.Create("filtered");
-        var toy = Path.Combine(f.Data, "labs", "filtered", "root", "srv", "toy");
-        Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
-        HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+        var toy = f.BusyboxRoot(lab);
         // adjtimex (reading the clock's state) works for anyone without a filter (the host runs
         // busybox adjtimex fine); the lab refuses it with EPERM. The sandbox asks for no filter.
-        var spec = Playground.Engine.Spec.SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+        var spec = Playground.Engine.Spec.SandboxSpec.Default(toy, "/bin/sh", "-c",
             "grep -E '^(Seccomp_filters|NoNewPrivs):' /proc/self/status | tr -d ' \\t'; adjtimex > /dev/null 2>&1; echo adjtimex=$?") with
         {
             UidMap = [new(0, 1000, 64000)], GidMap = [new(0, 1000, 64000)],

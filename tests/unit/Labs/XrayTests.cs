@@ -18,11 +18,9 @@ public sealed class XrayTests(LabFixture f, ITestOutputHelper output)
         var lab = f.Labs.Create("xray");
         try
         {
-            var toy = Path.Combine(f.Data, "labs", "xray", "root", "srv", "toy");
-            Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
-            HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+            var toy = f.BusyboxRoot(lab);
             // The network shared with the lab, every other namespace new; no CAP_CHOWN; mkdir refused; a tmpfs asked for.
-            var spec = SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+            var spec = SandboxSpec.Default(toy, "/bin/sh", "-c",
                 "grep -E '^(CapEff|Uid):' /proc/self/status; cat /proc/self/uid_map; readlink /proc/self/ns/net; readlink /proc/self/ns/uts; " +
                 "echo ready; read line; mkdir /made; echo mkdir=$?; exec sleep 1000") with
             {
@@ -92,12 +90,10 @@ public sealed class XrayTests(LabFixture f, ITestOutputHelper output)
         var lab = f.Labs.Create("xray-limits");
         try
         {
-            var toy = Path.Combine(f.Data, "labs", "xray-limits", "root", "srv", "toy");
-            Playground.Engine.Rootfs.BusyboxRootfs.Create(toy);
-            HostCommand.Run("chown", "-R", $"{lab.FirstId}:{lab.FirstId}", toy);
+            var toy = f.BusyboxRoot(lab);
             // A shell whose fork fails exits: the forks are its own; the sandbox's first shell then
             // becomes sleep without forking (exec), so the sandbox runs on to be read.
-            var forks = SandboxSpec.Default("/srv/toy", "/bin/sh", "-c",
+            var forks = SandboxSpec.Default(toy, "/bin/sh", "-c",
                 "sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 100 & done' 2>/dev/null; exec sleep 1000") with
             {
                 UidMap = [new(0, 0, 65536)], GidMap = [new(0, 0, 65536)], Limits = new ResourceLimits { PidsMax = 8 },
