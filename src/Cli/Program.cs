@@ -20,6 +20,7 @@ public static class Program
             RootfsCommand.Create(),
             LabCommand.Create(),
             LessonCommand.Create(),
+            SpecCommand.Create(),
         };
         if (args.Length > 0 && args[0] == "run")
         {

@@ -11,12 +11,9 @@ public static class OciConfigRenderer
 {
     public const string OciVersion = "1.2.0";
 
-    /// <summary>
-    /// The docker-default seccomp preset's denied syscalls. Seccomp/DockerDefaultProfile is being written
-    /// separately; until it is wired here this returns null and the profile carries only the spec's own
-    /// rules, with an annotation saying so. Wire it with one line: <c>=> DockerDefaultProfile.Denied</c>.
-    /// </summary>
-    static IReadOnlyList<string>? DockerDefaultDenied() =>
+    /// <summary>The docker-default seccomp preset's denied syscalls on this architecture, written as one EPERM rule
+    /// (without the ones refused only for some clone flags: those need conditions on arguments).</summary>
+    internal static IReadOnlyList<string> DockerDefaultDenied() =>
         Playground.Engine.Seccomp.DockerDefaultProfile.OnThisArchitecture.Where(r => !r.OnlyWithNamespaceFlags).Select(r => r.Syscall).ToList();
 
     public static string Render(SandboxSpec spec) => Render(spec, DockerDefaultDenied());

@@ -5,7 +5,8 @@ namespace Playground.Engine.Spec;
 /// <summary>
 /// Everything a person can choose about one sandbox: the workshop's knobs, as data.
 /// The engine validates it (<see cref="SpecValidator"/>), renders it
-/// (<see cref="ShellCommandRenderer"/>, <see cref="OciConfigRenderer"/>) and launches it.
+/// (<see cref="ShellCommandRenderer"/>, <see cref="OciConfigRenderer"/>), converts it from and to other
+/// tools' languages (<see cref="Formats.SpecFormats"/>) and launches it.
 /// Properties left out of a JSON spec keep the defaults below, which are the
 /// "only --rootfs given" policy: every namespace but time, Docker's capabilities and
 /// seccomp profile, no_new_privs, proc, a minimal /dev and masked paths.

@@ -1,4 +1,4 @@
-using System.Text;
+using Playground.Engine.Spec.Formats;
 
 namespace Playground.Engine.Spec;
 
@@ -14,15 +14,22 @@ public sealed record ShellRenderOptions
 /// <summary>
 /// The spec as one shell command built from the workshop's tools: <c>env -i</c>, util-linux <c>unshare</c>,
 /// <c>mount</c>, <c>hostname</c>, <c>prlimit</c>, <c>setpriv</c> and coreutils <c>chroot</c>. Knobs
-/// those tools cannot express become <c># not expressed:</c> comment lines above the command, never
-/// silently dropped. The engine itself switches root with pivot_root when the mount namespace is on;
-/// chroot is the one-command equivalent a person can type.
+/// those tools cannot express become notes (comment lines above the command in <see cref="Render"/>),
+/// never silently dropped; <see cref="ShellFormat"/> reads the command back. The engine itself switches
+/// root with pivot_root when the mount namespace is on; chroot is the one-command equivalent a person can type.
 /// </summary>
 public static class ShellCommandRenderer
 {
+    /// <summary>The command with a <c># field: note</c> line above it for each knob it leaves out.</summary>
     public static string Render(SandboxSpec spec, ShellRenderOptions? options = null)
     {
-        var notes = new List<string>();
+        var (command, notes) = Export(spec, options);
+        return string.Concat(notes.Select(n => $"# {n}\n")) + command;
+    }
+
+    public static Exported Export(SandboxSpec spec, ShellRenderOptions? options = null)
+    {
+        var notes = new List<FormatNote>();
         var env = EffectiveEnvironment(spec.Environment);
         var pathSet = env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal));
         string Tool(string name) => options?.ToolPath?.Invoke(name) ?? (pathSet ? name : HostTools.Spell(name));
@@ -51,15 +58,18 @@ public static class ShellCommandRenderer
         {
             if (spec.ReadOnlyRoot) setup.Add(Q(Tool("mount"), "-o", "bind,ro", rootfs, rootfs));
             setup.AddRange(mounts.Select(m => MountCommand(m, rootfs, Tool)));
-            notes.Add("the engine switches root with pivot_root (mount namespace on); chroot is the one-command equivalent");
+            notes.Add(new("rootfs", "the engine switches root with pivot_root (mount namespace on); chroot is the one-command equivalent"));
         }
-        else if (mounts.Count > 0 || spec.ReadOnlyRoot)
-            notes.Add("mounts and readOnlyRoot: not rendered, they need the mount namespace (namespaces.mount)");
+        else
+        {
+            if (mounts.Count > 0) notes.Add(new("mounts", "not expressed: they need the mount namespace (namespaces.mount)"));
+            if (spec.ReadOnlyRoot) notes.Add(new("readOnlyRoot", "not expressed: it needs the mount namespace (namespaces.mount)"));
+        }
 
         if (spec.Hostname is { } host)
         {
             if (ns.Uts) setup.Add(Q(Tool("hostname"), host));
-            else notes.Add($"hostname {host}: not rendered, it needs the uts namespace");
+            else notes.Add(new("hostname", $"not expressed: {host} needs the uts namespace"));
         }
 
         // The exec chain: each tool changes one thing and execs the next, ending in chroot and the command.
@@ -81,12 +91,10 @@ public static class ShellCommandRenderer
         else argv.AddRange([Tool("sh"), "-c", string.Join(" && ", setup.Append("exec " + Q(chain)))]);
 
         NotExpressed(spec, notes);
-        var sb = new StringBuilder();
-        foreach (var n in notes) sb.Append("# ").Append(n).Append('\n');
-        return sb.Append(Q(argv)).ToString();
+        return new Exported(Q(argv), notes);
     }
 
-    static IEnumerable<string> UnshareFlags(SandboxSpec spec, List<string> notes)
+    static IEnumerable<string> UnshareFlags(SandboxSpec spec, List<FormatNote> notes)
     {
         var ns = spec.Namespaces;
         if (ns.User)
@@ -97,8 +105,8 @@ public static class ShellCommandRenderer
             var gid = spec.EffectiveGidMap[0];
             yield return $"--map-users={uid.Outside},{uid.Inside},{uid.Count}";
             yield return $"--map-groups={gid.Outside},{gid.Inside},{gid.Count}";
-            if (spec.EffectiveUidMap.Count > 1 || spec.EffectiveGidMap.Count > 1)
-                notes.Add("id maps: only the first uid and gid map lines are rendered (unshare takes one range each)");
+            if (spec.EffectiveUidMap.Count > 1) notes.Add(new("uidMap", "not expressed beyond its first line (unshare takes one range)"));
+            if (spec.EffectiveGidMap.Count > 1) notes.Add(new("gidMap", "not expressed beyond its first line (unshare takes one range)"));
             // Become root inside first (writing a map does not change our own ids); chroot needs
             // CAP_SYS_CHROOT, and chroot --userspec switches to the spec's ids after the root switch.
             yield return "--setuid"; yield return "0";
@@ -143,15 +151,15 @@ public static class ShellCommandRenderer
         return Q(args);
     }
 
-    static void NotExpressed(SandboxSpec spec, List<string> notes)
+    static void NotExpressed(SandboxSpec spec, List<FormatNote> notes)
     {
         var caps = CapabilitySets.Resolve(spec.Capabilities);
         var full = new CapabilitySets(Capability.AllMask, Capability.AllMask, Capability.AllMask, 0, 0);
         if (caps != full)
         {
             string Set(ulong m) => m == 0 ? "(none)" : string.Join(',', Capability.Names(m).Select(n => n[4..].ToLowerInvariant()));
-            notes.Add($"not expressed: capabilities ({spec.Capabilities.Preset}) bounding={Set(caps.Bounding)} effective={Set(caps.Effective)} " +
-                      $"permitted={Set(caps.Permitted)} inheritable={Set(caps.Inheritable)} ambient={Set(caps.Ambient)}");
+            notes.Add(new("capabilities", $"not expressed: preset {spec.Capabilities.Preset}, bounding={Set(caps.Bounding)} effective={Set(caps.Effective)} " +
+                      $"permitted={Set(caps.Permitted)} inheritable={Set(caps.Inheritable)} ambient={Set(caps.Ambient)}"));
         }
         var sc = spec.Seccomp;
         if (sc.Preset != SeccompPresets.Unconfined || sc.Rules.Count > 0 || sc.DefaultAction is not null)
@@ -159,10 +167,10 @@ public static class ShellCommandRenderer
             var parts = new List<string> { $"preset {sc.Preset}" };
             if (sc.DefaultAction is { } d) parts.Add($"default {SpecJson.SeccompActionConverter.Format(d)}");
             parts.AddRange(sc.Rules.Select(r => $"{r.Syscall}={SpecJson.SeccompActionConverter.Format(r.Action)}"));
-            notes.Add("not expressed: seccomp filter, " + string.Join(", ", parts));
+            notes.Add(new("seccomp", "not expressed: " + string.Join(", ", parts)));
         }
-        if (spec.MinimalDev) notes.Add("not expressed: minimal /dev (tmpfs with null, zero, full, random, urandom, tty, a new devpts and /dev/shm)");
-        if (spec.MaskPaths) notes.Add($"not expressed: masked paths {string.Join(' ', DockerPaths.Masked)}; read-only paths {string.Join(' ', DockerPaths.ReadOnly)}");
+        if (spec.MinimalDev) notes.Add(new("minimalDev", "not expressed: a tmpfs /dev with null, zero, full, random, urandom, tty, a new devpts and /dev/shm"));
+        if (spec.MaskPaths) notes.Add(new("maskPaths", $"not expressed: masked {string.Join(' ', DockerPaths.Masked)}; read-only {string.Join(' ', DockerPaths.ReadOnly)}"));
         var l = spec.Limits;
         if (l.Any)
         {
@@ -170,9 +178,10 @@ public static class ShellCommandRenderer
             if (l.MemoryBytes is { } mem) parts.Add($"memory.max={Sizes.FormatShort(mem)} (swap off)");
             if (l.PidsMax is { } pids) parts.Add($"pids.max={pids}");
             if (l.Cpus is { } cpus) parts.Add($"cpu.max=\"{(long)Math.Round(cpus * 100_000)} 100000\"");
-            notes.Add("not expressed: cgroup limits " + string.Join(", ", parts));
+            notes.Add(new("limits", "not expressed: cgroup limits " + string.Join(", ", parts)));
         }
-        if (spec.Cwd != "/") notes.Add($"not expressed: working directory {spec.Cwd} (chroot starts the command in /)");
+        if (spec.Cwd != "/") notes.Add(new("cwd", $"not expressed: {spec.Cwd} (chroot starts the command in /)"));
+        if (spec.Terminal) notes.Add(new("terminal", "not expressed: the command uses the terminal it is started from"));
     }
 
     /// <summary>The environment the command gets: Set applied in order over the base (or nothing, when cleared).</summary>

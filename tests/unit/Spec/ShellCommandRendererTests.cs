@@ -32,9 +32,9 @@ public class ShellCommandRendererTests
             "unshare --user --map-users=100000,0,65536 --map-groups=100000,0,65536 --setuid 0 --setgid 0 " +
             "--mount --uts --ipc --pid --fork --net --cgroup --mount-proc=/srv/rootfs/proc " +
             "setpriv --no-new-privs chroot /srv/rootfs /bin/sh", lines[^1]);
-        Assert.Contains(lines, l => l.StartsWith("# not expressed: capabilities (docker-default)") && l.Contains("net_raw"));
-        Assert.Contains(lines, l => l.StartsWith("# not expressed: seccomp filter, preset docker-default"));
-        Assert.Contains(lines, l => l.StartsWith("# not expressed: minimal /dev"));
+        Assert.Contains(lines, l => l.StartsWith("# capabilities: not expressed: preset docker-default") && l.Contains("net_raw"));
+        Assert.Contains(lines, l => l.StartsWith("# seccomp: not expressed: preset docker-default"));
+        Assert.Contains(lines, l => l.StartsWith("# minimalDev: not expressed"));
         Assert.Contains(lines, l => l.Contains("/proc/kcore"));
     }
 
@@ -58,7 +58,7 @@ public class ShellCommandRendererTests
         Assert.Contains("mount -t tmpfs -o size=64m tmpfs", cmd);
         Assert.Contains("hostname box && exec setpriv --no-new-privs prlimit --nofile=1024:unlimited chroot --userspec=1000:100 --groups=10", cmd);
         Assert.Contains(lines, l => l.Contains("memory.max=64m (swap off), pids.max=20, cpu.max=\"50000 100000\""));
-        Assert.Contains(lines, l => l.Contains("working directory /tmp"));
+        Assert.Contains(lines, l => l == "# cwd: not expressed: /tmp (chroot starts the command in /)");
     }
 
     [Fact]
