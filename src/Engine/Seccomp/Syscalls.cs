@@ -21,7 +21,7 @@ public static class Syscalls
     public static string? Name(int number) => byNumber.Value.GetValueOrDefault(number);
 
     static readonly Lazy<Dictionary<int, string>> byNumber = new(() =>
-        names.Value.Select(n => (Name: n, Nr: Number(n))).Where(x => x.Nr is not null).GroupBy(x => x.Nr!.Value).ToDictionary(g => g.Key, g => g.First().Name));
+        Names.Select(n => (Name: n, Nr: Number(n))).Where(x => x.Nr is not null).GroupBy(x => x.Nr!.Value).ToDictionary(g => g.Key, g => g.First().Name));
 
     /// <summary>Every syscall name of the native architecture, sorted, for autocomplete.</summary>
     public static IReadOnlyList<string> Names => names.Value;

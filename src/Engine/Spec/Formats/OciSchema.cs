@@ -26,7 +26,7 @@ public static class OciSchema
         var results = Schema.Evaluate(config, new EvaluationOptions { OutputFormat = OutputFormat.List });
         if (results.IsValid) return [];
         var errors = new List<SpecError>();
-        foreach (var detail in results.Details.Where(d => d.Errors is { Count: > 0 }))
+        foreach (var detail in (results.Details ?? []).Where(d => d.Errors is { Count: > 0 }))
         {
             var pointer = detail.InstanceLocation.ToString();
             var path = Path(pointer);
