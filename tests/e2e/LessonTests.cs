@@ -56,6 +56,8 @@ public sealed class LessonTests(AppFixture fixture, ITestOutputHelper log) : IAs
         await shell.WaitForRowAsync("^hello$"); // the chroot that works at last, on the screen
         log.WriteLine(await shell.ScreenAsync());
 
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Next: Bash history and readline" })).ToHaveAttributeAsync("href", "/lessons/02-history-and-readline");
+
         // The progress is kept: the course list says so.
         await page.GotoAsync("/lessons");
         await Assertions.Expect(page.GetByLabel("lesson A root filesystem of one program")).ToContainTextAsync("3 of 3 checks passed");
