@@ -41,7 +41,9 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the capability step
         // may drop: then the filter goes in first, as runc does, and must allow what follows.
         var seccompEarly = plan.SeccompBpf.Length > 0 && !plan.NoNewPrivs;
-        if (seccompEarly) Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: true), $"{plan.SeccompBpf.Length / 8} instructions");
+        // A sandbox in a lab has its refusals logged, for its X-ray (a lab's sandboxes always have no_new_privs).
+        var inLab = plan.OuterSeccompBpf.Length > 0;
+        if (seccompEarly) Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: inLab), $"{plan.SeccompBpf.Length / 8} instructions");
         Step("capability bounding set", () => sys.DropBounding(plan.CapBounding, plan.LastCap), $"{plan.CapBounding:x}");
         Step("user and group ids", () => sys.SetIds(plan.Uid, plan.Gid, plan.Groups), $"uid {plan.Uid} gid {plan.Gid}");
         Step("capabilities", () => sys.SetCapabilities(plan.CapEffective, plan.CapPermitted, plan.CapInheritable, plan.CapAmbient, plan.LastCap),
@@ -55,7 +57,7 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         if (plan.OuterSeccompBpf.Length > 0)
             Step("seccomp of the lab", () => sys.InstallSeccomp(plan.OuterSeccompBpf, logRefusals: false), $"{plan.OuterSeccompBpf.Length / 8} instructions");
         if (plan.SeccompBpf.Length > 0 && !seccompEarly)
-            Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: true), $"{plan.SeccompBpf.Length / 8} instructions");
+            Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: inLab), $"{plan.SeccompBpf.Length / 8} instructions");
         report.Exec(path);
         if (!plan.ReapAsPid1)
         {

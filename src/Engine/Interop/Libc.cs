@@ -17,7 +17,6 @@ internal static unsafe partial class Libc
     [LibraryImport(C, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(C, SetLastError = true)] public static partial nint read(int fd, byte* buf, nint count);
     [LibraryImport(C, SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);
-    [LibraryImport(C, SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
     [LibraryImport(C, SetLastError = true)] public static partial int dup2(int oldfd, int newfd);
     [LibraryImport(C, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
     public const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
@@ -31,6 +30,9 @@ internal static unsafe partial class Libc
     public struct WinSize { public ushort Rows, Cols, XPixel, YPixel; }
 
     [LibraryImport(C, SetLastError = true)] public static partial int socketpair(int domain, int type, int protocol, int* sv);
+    public const int AF_NETLINK = 16, SOCK_RAW = 3;
+    [LibraryImport(C, SetLastError = true)] public static partial int socket(int domain, int type, int protocol);
+    [LibraryImport(C, SetLastError = true)] public static partial int bind(int fd, void* address, int length);
     public const int AF_UNIX = 1, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, SOL_SOCKET = 1, SCM_RIGHTS = 1,
         MSG_DONTWAIT = 0x40, MSG_CMSG_CLOEXEC = 0x40000000;
 

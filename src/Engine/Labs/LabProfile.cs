@@ -34,6 +34,12 @@ public sealed record LabOptions
 /// </summary>
 public static class LabProfile
 {
+    /// <summary>How many ids a lab has (0 to 65535 inside, its range on the host).</summary>
+    public const uint Ids = 65536;
+
+    /// <summary>A sandbox's id map that is all of its lab's ids, 0 → 0: root inside is the lab's root, in a user namespace of its own.</summary>
+    public static IReadOnlyList<IdMapping> AllIds { get; } = [new IdMapping(0, 0, Ids)];
+
     /// <summary>What the workshop needs on top of Docker's default profile (which refuses these without CAP_SYS_ADMIN on the host).</summary>
     public static readonly IReadOnlyList<string> Allowed =
     [
@@ -55,8 +61,8 @@ public static class LabProfile
     {
         Rootfs = root,
         Namespaces = NamespaceSet.AllButTime,
-        UidMap = [new IdMapping(0, firstId, 65536)],
-        GidMap = [new IdMapping(0, firstId, 65536)],
+        UidMap = [new IdMapping(0, firstId, Ids)],
+        GidMap = [new IdMapping(0, firstId, Ids)],
         Mounts =
         [
             MountSpec.Bind("/usr", "/usr", ro: true),

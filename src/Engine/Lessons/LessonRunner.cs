@@ -31,17 +31,17 @@ public static class LessonRunner
         var error = session.Error is { } e ? ReadAllAsync(e) : Task.FromResult("");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(limit + TimeSpan.FromSeconds(5)); // timeout(1) ends it first; this if even that hangs
+        var tooLong = new CheckResult(false, $"the check took longer than {limit.TotalSeconds:0.###} s", -1);
         try
         {
             var status = await session.Completion.WaitAsync(timeout.Token);
-            if (status.ShellCode == 128 + 9)
-                return new CheckResult(false, $"the check took longer than {limit.TotalSeconds:0.###} s", -1);
+            if (status.ShellCode == 128 + 9) return tooLong;
             return new CheckResult(status.ShellCode == 0, Tail((await output) + (await error), 4000), status.ShellCode);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
             session.Kill();
-            return new CheckResult(false, $"the check took longer than {limit.TotalSeconds:0} s", -1);
+            return tooLong;
         }
     }
 
@@ -128,11 +128,11 @@ public static class LessonRunner
 
     /// <summary>
     /// A lesson's spec as the web's builder runs it in a lab: with a terminal, and with the user
-    /// namespace on but no id map given, the lab's own ids 0 → 0 (root inside is the lab's root).
+    /// namespace on but no id map given, all the lab's ids (<see cref="LabProfile.AllIds"/>).
     /// </summary>
     public static SandboxSpec AsTheBuilderRunsIt(SandboxSpec spec)
     {
-        IReadOnlyList<IdMapping> LabIds(IReadOnlyList<IdMapping> m) => spec.Namespaces.User && m.Count == 0 ? [new IdMapping(0, 0, 65536)] : m;
+        IReadOnlyList<IdMapping> LabIds(IReadOnlyList<IdMapping> m) => spec.Namespaces.User && m.Count == 0 ? LabProfile.AllIds : m;
         return spec with { Terminal = true, UidMap = LabIds(spec.UidMap), GidMap = LabIds(spec.GidMap) };
     }
 

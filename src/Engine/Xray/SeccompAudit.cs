@@ -22,8 +22,7 @@ public sealed record SeccompEvent(DateTime At, int HostPid, uint Uid, string Com
     public string RuleIn(SeccompSpec spec)
     {
         if (spec.Rules.LastOrDefault(r => r.Syscall == Syscall) is { } rule) return $"rule '{Syscall} → {rule.Action}'{Returned(rule.Action)}";
-        if (spec.Preset == SeccompPresets.DockerDefault && DockerDefaultProfile.Refused.FirstOrDefault(r => r.Syscall == Syscall) is { } refused)
-            return $"docker-default ({refused.Reason}){Returned(refused.Action)}";
+        if (DockerRefusal(spec) is { } refused) return $"docker-default ({refused.Reason}){Returned(refused.Action)}";
         return spec.DefaultAction is { } d ? $"the default action ({d}){Returned(d)}" : "the default action";
     }
 
@@ -36,7 +35,11 @@ public sealed record SeccompEvent(DateTime At, int HostPid, uint Uid, string Com
     };
 
     /// <summary>Whether <paramref name="spec"/>'s own filter would refuse this call (its own rule or its preset's).</summary>
-    public bool RefusedBy(SeccompSpec spec) => !RuleIn(spec).StartsWith("the default action", StringComparison.Ordinal) || spec.DefaultAction is not null;
+    public bool RefusedBy(SeccompSpec spec) =>
+        spec.Rules.Any(r => r.Syscall == Syscall) || spec.DefaultAction is not null || DockerRefusal(spec) is not null;
+
+    RefusedSyscall? DockerRefusal(SeccompSpec spec) =>
+        spec.Preset == SeccompPresets.DockerDefault ? DockerDefaultProfile.Refused.FirstOrDefault(r => r.Syscall == Syscall) : null;
 
     /// <summary>
     /// Docker's profile answers clone3 with ENOSYS so glibc falls back to clone: every thread a
@@ -46,34 +49,35 @@ public sealed record SeccompEvent(DateTime At, int HostPid, uint Uid, string Com
 }
 
 /// <summary>
-/// The kernel's reports of seccomp actions (audit records of type 1326, written to the kernel
-/// log when no audit daemon takes them): read from /dev/kmsg by one thread, kept for a while,
-/// given to whoever listens. Our filters are loaded with SECCOMP_FILTER_FLAG_LOG, so every
-/// refusal is reported. The kernel rate-limits the log, so a flood of refusals is not all seen.
+/// The kernel's reports of seccomp actions (audit records of type 1326), read as a listener of
+/// the audit subsystem's multicast group on one thread, kept for a while. Our filters inside labs
+/// are loaded with SECCOMP_FILTER_FLAG_LOG, so every refusal there is reported. The kernel
+/// log (/dev/kmsg) gets the same records when no audit daemon runs, but rate-limited to ten
+/// lines in five seconds for the whole machine: a class's launches would crowd a refusal out.
+/// The multicast group is not rate-limited (the audit backlog, 64 by default, still bounds a flood).
 /// </summary>
 public sealed partial class SeccompAudit : IDisposable
 {
+    const int NetlinkAudit = 9, ReadLogGroup = 1, AuditSeccomp = 1326;
     readonly ConcurrentQueue<SeccompEvent> _recent = new();
-    readonly Thread? _reader;
     readonly int _fd = -1;
     volatile bool _disposed;
 
-    /// <summary>Why there is no feed (no /dev/kmsg, not root); null when it runs.</summary>
+    /// <summary>Why there is no feed (a kernel without audit, not root); null when it runs.</summary>
     public string? Unavailable { get; }
 
-    public event Action<SeccompEvent>? Reported;
-
-    public SeccompAudit()
+    public unsafe SeccompAudit()
     {
-        _fd = Libc.open("/dev/kmsg", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (_fd < 0)
+        _fd = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, NetlinkAudit);
+        // struct sockaddr_nl { sa_family_t nl_family; unsigned short pad; u32 nl_pid; u32 nl_groups; }
+        var address = stackalloc uint[3] { Libc.AF_NETLINK, 0, ReadLogGroup };
+        if (_fd < 0 || Libc.bind(_fd, address, 12) < 0)
         {
-            Unavailable = $"/dev/kmsg cannot be read ({Errno.Name(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}): no feed of refused system calls";
+            Unavailable = $"the kernel's audit records cannot be read ({Errno.Name(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}): no feed of refused system calls";
+            if (_fd >= 0) Libc.close(_fd);
             return;
         }
-        Libc.lseek(_fd, 0, 2 /*SEEK_END: only what happens from now*/);
-        _reader = new Thread(Read) { IsBackground = true, Name = "seccomp audit" };
-        _reader.Start();
+        new Thread(Read) { IsBackground = true, Name = "seccomp audit" }.Start();
     }
 
     /// <summary>Events of the last minutes that <paramref name="match"/> accepts, oldest first.</summary>
@@ -88,43 +92,52 @@ public sealed partial class SeccompAudit : IDisposable
         Recent(e => e.At >= since && (e.Cgroups.Contains(sandbox.CgroupId, StringComparison.Ordinal) ||
             e.Cgroups.Length == 0 && e.Uid >= uids.First && e.Uid < uids.First + uids.Count && e.RefusedBy(sandbox.Spec.Seccomp)));
 
-    [GeneratedRegex(@"audit: type=1326 .*?\buid=(\d+) .*?\bpid=(\d+) comm=""((?:[^""\\]|\\.)*)"" .*?\bsyscall=(\d+) .*?\bcode=0x([0-9a-f]+)")]
+    [GeneratedRegex(@"\buid=(\d+) .*?\bpid=(\d+) comm=""((?:[^""\\]|\\.)*)"" .*?\bsyscall=(\d+) .*?\bcode=0x([0-9a-f]+)")]
     private static partial Regex Record();
 
     unsafe void Read()
     {
-        var buffer = new byte[8192];
+        var buffer = new byte[65536];
         while (!_disposed)
         {
             long n;
-            fixed (byte* b = buffer) n = Libc.read(_fd, b, buffer.Length); // one record per read
+            fixed (byte* b = buffer) n = Libc.read(_fd, b, buffer.Length);
             if (n < 0)
             {
-                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.EPIPE) continue; // overwritten while we slept: go on
                 if (_disposed) return;
-                Thread.Sleep(100);
+                Thread.Sleep(100); // ENOBUFS: records were lost while we were slow; go on
                 continue;
             }
-            var line = Encoding.UTF8.GetString(buffer, 0, (int)n);
-            if (!line.Contains("type=1326", StringComparison.Ordinal) || Record().Match(line) is not { Success: true } m) continue;
-            var pid = int.Parse(m.Groups[2].Value);
-            var number = int.Parse(m.Groups[4].Value);
-            var action = Convert.ToUInt32(m.Groups[5].Value, 16) & 0xffff0000; // SECCOMP_RET_ACTION_FULL
-            string cgroups;
-            try { cgroups = File.ReadAllText($"/proc/{pid}/cgroup"); }
-            catch (IOException) { cgroups = ""; } // it has ended already
-            var e = new SeccompEvent(DateTime.UtcNow, pid, uint.Parse(m.Groups[1].Value), m.Groups[3].Value, number,
-                Syscalls.Name(number) ?? $"syscall {number}", action, cgroups);
-            if (e.IsGlibcProbe) continue;
-            _recent.Enqueue(e);
-            while (_recent.Count > 2000 || (_recent.TryPeek(out var old) && old.At < DateTime.UtcNow.AddMinutes(-10))) _recent.TryDequeue(out _);
-            Reported?.Invoke(e);
+            // struct nlmsghdr { u32 len; u16 type; u16 flags; u32 seq; u32 pid; } then the record's text, each 4-aligned.
+            for (var at = 0; at + 16 <= n;)
+            {
+                var length = BitConverter.ToInt32(buffer, at);
+                if (length < 16 || at + length > n) break;
+                if (BitConverter.ToUInt16(buffer, at + 4) == AuditSeccomp) Report(Encoding.UTF8.GetString(buffer, at + 16, length - 16));
+                at += (length + 3) & ~3;
+            }
         }
+    }
+
+    void Report(string record)
+    {
+        if (Record().Match(record) is not { Success: true } m) return;
+        var pid = int.Parse(m.Groups[2].Value);
+        var number = int.Parse(m.Groups[4].Value);
+        var action = Convert.ToUInt32(m.Groups[5].Value, 16) & 0xffff0000; // SECCOMP_RET_ACTION_FULL
+        string cgroups;
+        try { cgroups = File.ReadAllText($"/proc/{pid}/cgroup"); }
+        catch (IOException) { cgroups = ""; } // it has ended already
+        var e = new SeccompEvent(DateTime.UtcNow, pid, uint.Parse(m.Groups[1].Value), m.Groups[3].Value, number,
+            Syscalls.Name(number) ?? $"syscall {number}", action, cgroups);
+        if (e.IsGlibcProbe) return;
+        _recent.Enqueue(e);
+        while (_recent.Count > 2000 || (_recent.TryPeek(out var old) && old.At < DateTime.UtcNow.AddMinutes(-10))) _recent.TryDequeue(out _);
     }
 
     public void Dispose()
     {
         _disposed = true;
-        if (_fd >= 0) Libc.close(_fd); // the reader's read returns EBADF and it ends
+        if (_fd >= 0) Libc.close(_fd);
     }
 }

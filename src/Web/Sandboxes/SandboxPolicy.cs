@@ -1,5 +1,6 @@
 using Playground.Engine;
 using Playground.Engine.Spec;
+using Playground.Engine.Labs;
 
 namespace Playground.Web.Sandboxes;
 
@@ -13,9 +14,6 @@ namespace Playground.Web.Sandboxes;
 /// </summary>
 public static class SandboxPolicy
 {
-    /// <summary>Ids inside a lab: 0 to 65535.</summary>
-    const long LabIds = 65536;
-
     public static (SandboxSpec Spec, IReadOnlyList<SpecError> Errors) Apply(SandboxSpec spec, PlaygroundOptions options)
     {
         var errors = new List<SpecError>();
@@ -43,9 +41,9 @@ public static class SandboxPolicy
     static IReadOnlyList<IdMapping> Maps(IReadOnlyList<IdMapping> maps, string field, List<SpecError> errors)
     {
         if (maps.Count == 0 || maps is [{ Inside: 0, Outside: SandboxSpec.DefaultOutsideId, Count: SandboxSpec.DefaultIdCount }])
-            return [new IdMapping(0, 0, (uint)LabIds)];
+            return LabProfile.AllIds;
         for (var i = 0; i < maps.Count; i++)
-            if (maps[i].Outside + (long)maps[i].Count > LabIds)
+            if (maps[i].Outside + (long)maps[i].Count > LabProfile.Ids)
                 errors.Add(new SpecError($"{field}[{i}]", $"outside ids are your lab's: {maps[i].Outside}+{maps[i].Count} goes past 65535"));
         return maps;
     }
