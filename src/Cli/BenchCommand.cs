@@ -22,7 +22,7 @@ internal static class BenchCommand
             runs, warmup, breakdown,
         };
         start.SetAction(r => Start(r.GetValue(runs), r.GetValue(warmup), r.GetValue(breakdown)));
-        return new Command("bench", "Measure the engine against its peers.") { start, LabBenchCommand.Create() };
+        return new Command("bench", "Measure the engine against its peers.") { start, LabBenchCommand.Create(), RefusalBenchCommand.Create() };
     }
 
     /// <summary>A line of the table; <paramref name="Settle"/> runs after each measured run, off the clock.</summary>

@@ -259,7 +259,7 @@ internal static class LabBenchCommand
         catch (IOException) { return 0; }
     }
 
-    static double P(List<double> values, double pct)
+    internal static double P(List<double> values, double pct)
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(pct / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];

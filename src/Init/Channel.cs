@@ -38,6 +38,14 @@ internal sealed unsafe class Channel : IReporter
     public void Started() => Send(new WireWriter(MessageType.Started).ToArray());
     public void Exited(int waitStatus) => Send(new WireWriter(MessageType.Exited).I32(waitStatus).ToArray());
 
+    public void SeccompListener(int listenerFd)
+    {
+        var sent = Libc.SendWithFd(_fd, new WireWriter(MessageType.SeccompListener).ToArray(), listenerFd);
+        var errno = Libc.Errno;
+        Libc.close(listenerFd); // the engine's copy is the one that answers
+        if (sent < 0) throw new StepFailure("sendmsg", errno, "seccomp listener to the engine");
+    }
+
     public void SendTerminal(int masterFd)
     {
         if (Libc.SendWithFd(_fd, new WireWriter(MessageType.Terminal).ToArray(), masterFd) < 0)

@@ -28,8 +28,9 @@ public interface ISys
     void SetIds(uint uid, uint gid, IReadOnlyList<uint> groups);
     void SetCapabilities(ulong effective, ulong permitted, ulong inheritable, ulong ambient, int lastCap);
     void SetNoNewPrivs();
-    /// <summary>Loads a seccomp filter; with <paramref name="logRefusals"/> every action but allow is logged (audit type 1326), which the X-ray reads.</summary>
-    void InstallSeccomp(byte[] bpf, bool logRefusals);
+    /// <summary>Loads a seccomp filter; with <paramref name="listener"/>, returns its listener's fd
+    /// (SECCOMP_FILTER_FLAG_NEW_LISTENER, close-on-exec), otherwise -1.</summary>
+    int InstallSeccomp(byte[] bpf, bool listener);
     /// <summary>Opens the terminal: a new pty in the sandbox's devpts, or the peer of the engine's master (fd 4).</summary>
     void OpenTerminal(string devptsDir, ushort cols, ushort rows);
     /// <summary>PATH lookup inside the (new) root, like execvp.</summary>

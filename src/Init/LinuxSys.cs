@@ -140,7 +140,7 @@ internal sealed unsafe class LinuxSys(Channel channel) : ISys
 
     public void SetNoNewPrivs() => Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
 
-    public void InstallSeccomp(byte[] bpf, bool logRefusals)
+    public int InstallSeccomp(byte[] bpf, bool listener)
     {
         fixed (byte* f = bpf)
         {
@@ -148,7 +148,9 @@ internal sealed unsafe class LinuxSys(Channel channel) : ISys
             var prog = stackalloc nint[2];
             prog[0] = bpf.Length / 8;
             prog[1] = (nint)f;
-            Check((int)syscall(SYS_seccomp, 1 /*SECCOMP_SET_MODE_FILTER*/, logRefusals ? 2 /*SECCOMP_FILTER_FLAG_LOG*/ : 0, (nint)prog), "seccomp", "SECCOMP_SET_MODE_FILTER");
+            var rc = (int)syscall(SYS_seccomp, 1 /*SECCOMP_SET_MODE_FILTER*/, listener ? 8 /*SECCOMP_FILTER_FLAG_NEW_LISTENER*/ : 0, (nint)prog);
+            Check(rc, "seccomp", listener ? "SECCOMP_SET_MODE_FILTER with a listener" : "SECCOMP_SET_MODE_FILTER");
+            return listener ? rc : -1;
         }
     }
 

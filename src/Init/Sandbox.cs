@@ -10,6 +10,8 @@ public interface IReporter
     void Exec(string path);
     void Started();
     void Exited(int waitStatus);
+    /// <summary>Hands over the listener of the filter just loaded, and closes init's copy.</summary>
+    void SeccompListener(int listenerFd);
 }
 
 /// <summary>
@@ -41,9 +43,9 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the capability step
         // may drop: then the filter goes in first, as runc does, and must allow what follows.
         var seccompEarly = plan.SeccompBpf.Length > 0 && !plan.NoNewPrivs;
-        // A sandbox in a lab has its refusals logged, for its X-ray (a lab's sandboxes always have no_new_privs).
-        var inLab = plan.OuterSeccompBpf.Length > 0;
-        if (seccompEarly) Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: inLab), $"{plan.SeccompBpf.Length / 8} instructions");
+        if (seccompEarly && plan.SeccompListener)
+            Step("seccomp", () => throw new StepFailure("seccomp", 22 /*EINVAL*/, "a filter with a listener is loaded last, so it needs no_new_privs"));
+        if (seccompEarly) Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, listener: false), $"{plan.SeccompBpf.Length / 8} instructions");
         Step("capability bounding set", () => sys.DropBounding(plan.CapBounding, plan.LastCap), $"{plan.CapBounding:x}");
         Step("user and group ids", () => sys.SetIds(plan.Uid, plan.Gid, plan.Groups), $"uid {plan.Uid} gid {plan.Gid}");
         Step("capabilities", () => sys.SetCapabilities(plan.CapEffective, plan.CapPermitted, plan.CapInheritable, plan.CapAmbient, plan.LastCap),
@@ -55,9 +57,15 @@ public sealed class Sandbox(LaunchPlan plan, ISys sys, IReporter report)
         // Last thing before execve, so the filter need not allow anything init does above. The
         // outer sandbox's (a lab's) first: the kernel applies every filter, the strictest answer wins.
         if (plan.OuterSeccompBpf.Length > 0)
-            Step("seccomp of the lab", () => sys.InstallSeccomp(plan.OuterSeccompBpf, logRefusals: false), $"{plan.OuterSeccompBpf.Length / 8} instructions");
+            Step("seccomp of the lab", () => sys.InstallSeccomp(plan.OuterSeccompBpf, listener: false), $"{plan.OuterSeccompBpf.Length / 8} instructions");
+        // With a listener, the calls the filter refuses with an errno wait for the engine's answer
+        // (the same errno): handed over at once, as sendmsg is the one call the filter never asks about.
         if (plan.SeccompBpf.Length > 0 && !seccompEarly)
-            Step("seccomp", () => sys.InstallSeccomp(plan.SeccompBpf, logRefusals: inLab), $"{plan.SeccompBpf.Length / 8} instructions");
+            Step("seccomp", () =>
+            {
+                var listener = sys.InstallSeccomp(plan.SeccompBpf, plan.SeccompListener);
+                if (listener >= 0) report.SeccompListener(listener);
+            }, $"{plan.SeccompBpf.Length / 8} instructions{(plan.SeccompListener ? ", refusals answered by the engine" : "")}");
         report.Exec(path);
         if (!plan.ReapAsPid1)
         {

@@ -33,7 +33,6 @@ builder.Services.AddSingleton(_ => new Playground.Engine.Labs.LabManager(new Pla
     DataDirectory = options.DataDirectory, MemoryBytes = options.LabMemoryBytes, PidsMax = options.LabPids, Cpus = options.LabCpus,
     WorkspaceBytes = options.LabWorkspaceBytes, TmpBytes = options.LabTmpBytes, FirstId = options.LabFirstId,
 }));
-builder.Services.AddSingleton<Playground.Engine.Xray.SeccompAudit>(); // the kernel's reports of refused system calls, for the X-ray
 builder.Services.AddSingleton<SandboxHost>();
 builder.Services.AddSingleton<Playground.Web.Rootfs.RootfsStore>();
 

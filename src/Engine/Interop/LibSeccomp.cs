@@ -13,6 +13,8 @@ internal static partial class LibSeccomp
 
     // Values from seccomp.h of libseccomp 2.5.4.
     public const uint ActKillProcess = 0x80000000U, ActTrap = 0x00030000U, ActLog = 0x7ffc0000U, ActAllow = 0x7fff0000U;
+    /// <summary>SCMP_ACT_NOTIFY: the call waits for the filter's listener to answer (SECCOMP_RET_USER_NOTIF).</summary>
+    public const uint ActNotify = 0x7fc00000U;
     public static uint ActErrno(int errno) => 0x00050000U | ((uint)errno & 0x0000ffffU);
 
     /// <summary>enum scmp_filter_attr.</summary>

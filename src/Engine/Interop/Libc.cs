@@ -30,9 +30,6 @@ internal static unsafe partial class Libc
     public struct WinSize { public ushort Rows, Cols, XPixel, YPixel; }
 
     [LibraryImport(C, SetLastError = true)] public static partial int socketpair(int domain, int type, int protocol, int* sv);
-    public const int AF_NETLINK = 16, SOCK_RAW = 3;
-    [LibraryImport(C, SetLastError = true)] public static partial int socket(int domain, int type, int protocol);
-    [LibraryImport(C, SetLastError = true)] public static partial int bind(int fd, void* address, int length);
     public const int AF_UNIX = 1, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, SOL_SOCKET = 1, SCM_RIGHTS = 1,
         MSG_DONTWAIT = 0x40, MSG_CMSG_CLOEXEC = 0x40000000;
 
@@ -161,4 +158,6 @@ internal static unsafe partial class Libc
     public struct PollFd { public int Fd; public short Events; public short REvents; }
     public const short POLLIN = 1;
     [LibraryImport(C, SetLastError = true)] public static partial int poll(PollFd* fds, nuint n, int timeoutMs);
+    [LibraryImport(C, SetLastError = true)] public static partial int eventfd(uint initial, int flags);
+    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
 }

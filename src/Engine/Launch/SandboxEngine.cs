@@ -130,7 +130,17 @@ public sealed class SandboxEngine : IDisposable
         if (!File.Exists(InitPath))
             throw new SandboxException("spawn", "stat", Errno.ENOENT, $"{InitPath} is missing: build the CLI or web project, which publishes init beside it");
         var plan = PlanBuilder.Build(spec, size ?? TerminalSize.Default);
-        if (outerSeccomp is not null) plan = plan with { OuterSeccompBpf = Seccomp.SeccompCompiler.Compile(outerSeccomp)?.Bpf ?? [] };
+        Xray.RefusalFeed? refusals = null;
+        if (outerSeccomp is not null)
+        {
+            plan = plan with { OuterSeccompBpf = Seccomp.SeccompCompiler.Compile(outerSeccomp)?.Bpf ?? [] };
+            // Its own filter's refusals are answered by us, so its X-ray can show each one.
+            if (Seccomp.SeccompCompiler.Compile(spec.Seccomp) is { } own)
+            {
+                plan = plan with { SeccompBpf = own.NotifyingBpf, SeccompListener = true };
+                refusals = new Xray.RefusalFeed(own);
+            }
+        }
         MountPoints.Create(plan with { Rootfs = onHost }, outer.IsFile, outerRoot);
         var steps = new StoryBuilder(System.Diagnostics.Stopwatch.StartNew());
         using var init = File.OpenHandle(InitPath);
@@ -145,8 +155,8 @@ public sealed class SandboxEngine : IDisposable
             // nsenter forks to enter the pid namespace; unshare forks again to make the inner's.
             ready = ReadyInit.Start(this, argv, [null, init], plan.Terminal, cgroup, spec.Namespaces.User ? spec : null, forks: true, steps,
                 mapWriter: mapWriter, forkDepth: spec.Namespaces.Pid ? 2 : 1);
-            var started = Run(ready, plan, spec.Rootfs!, steps);
-            return new SandboxSession(this, cgroup.Id, spec, plan, cgroup, started, null);
+            var started = Run(ready, plan, spec.Rootfs!, steps, refusals);
+            return new SandboxSession(this, cgroup.Id, spec, plan, cgroup, started, null, refusals: refusals);
         }
         catch
         {
@@ -191,8 +201,8 @@ public sealed class SandboxEngine : IDisposable
         var ready = ReadyInit.Start(this, argv, [mountNs, init], terminal, cgroup, null, spec.Namespaces.Pid, steps);
         try
         {
-            var started = Run(ready, plan, spec.Rootfs!, steps);
-            return new SandboxSession(this, id, spec with { Command = command, Terminal = terminal }, plan, cgroup, started, parent, joined: true);
+            var started = Run(ready, plan, spec.Rootfs!, steps, parent?.Refusals);
+            return new SandboxSession(this, id, spec with { Command = command, Terminal = terminal }, plan, cgroup, started, parent, joined: true, parent?.Refusals);
         }
         catch
         {
@@ -214,7 +224,7 @@ public sealed class SandboxEngine : IDisposable
 
     /// <summary>Sends the plan to an init that said hello, and follows its steps up to the exec.
     /// On success the ready init's processes, stdio and cgroup belong to the returned record.</summary>
-    Started Run(ReadyInit ready, LaunchPlan plan, string rootfs, StoryBuilder steps)
+    Started Run(ReadyInit ready, LaunchPlan plan, string rootfs, StoryBuilder steps, Xray.RefusalFeed? refusals = null)
     {
         if (plan.Terminal) ready.Stdio.Resize(plan.Columns, plan.Rows);
         var channel = new LaunchChannel();
@@ -242,6 +252,15 @@ public sealed class SandboxEngine : IDisposable
                         break;
                     case MessageType.Terminal:
                         ready.Stdio.UseSandboxTerminal(passedFd);
+                        break;
+                    case MessageType.SeccompListener:
+                        // At once: from now on the sandbox's refused calls wait for our answer.
+                        if (refusals is null || passedFd < 0)
+                        {
+                            if (passedFd >= 0) Libc.close(passedFd);
+                            throw new SandboxException("seccomp", "listener", Errno.EINVAL, "init sent a listener nobody asked for");
+                        }
+                        Seccomp.SeccompSupervisor.Shared.Watch(passedFd, refusals);
                         break;
                     case MessageType.Exec:
                         execPath = msg.Str();

@@ -21,8 +21,9 @@ public sealed unsafe class SandboxSession : IDisposable
     int _disposed;
 
     internal SandboxSession(SandboxEngine engine, string id, SandboxSpec spec, LaunchPlan plan, SandboxCgroup cgroup,
-        SandboxEngine.Started started, SandboxSession? parent, bool joined = false)
+        SandboxEngine.Started started, SandboxSession? parent, bool joined = false, Xray.RefusalFeed? refusals = null)
     {
+        Refusals = refusals;
         _joined = joined || parent is not null;
         _engine = engine;
         _started = started;
@@ -46,6 +47,9 @@ public sealed unsafe class SandboxSession : IDisposable
     /// <summary>What the kernel applied to it now, against <paramref name="outerPid"/>'s namespaces (its lab's reaper, or 1 for the server's).</summary>
     public Xray.XraySnapshot Xray(int outerPid) => Engine.Xray.SandboxXray.Read(InitPid, outerPid, Spec, Cgroup);
     public LaunchStory Story => _started.Story;
+    /// <summary>The system calls its own filter refused, as they happen: a sandbox in a lab with a
+    /// filter of its own has one (shared with the processes exec'd into it); otherwise null.</summary>
+    public Xray.RefusalFeed? Refusals { get; }
     public bool HasTerminal => Error is null;
     /// <summary>The process the engine spawned (unshare or nsenter), as the host sees it.</summary>
     public int HostPid => _started.Init.Pid;

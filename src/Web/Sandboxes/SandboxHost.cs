@@ -53,12 +53,10 @@ public sealed class SandboxHost : IDisposable
     readonly DateTime _started = DateTime.UtcNow;
 
     readonly Terminals.Recordings? recordings;
-    readonly Playground.Engine.Xray.SeccompAudit? audit;
 
-    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs, Terminals.Recordings? recordings = null,
-        Playground.Engine.Xray.SeccompAudit? audit = null)
+    public SandboxHost(People people, PlaygroundOptions options, ILogger<SandboxHost> log, LabManager labs, Terminals.Recordings? recordings = null)
     {
-        (this.people, this.options, this.log, this.labs, this.recordings, this.audit) = (people, options, log, labs, recordings, audit);
+        (this.people, this.options, this.log, this.labs, this.recordings) = (people, options, log, labs, recordings);
         _launches = System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(owner =>
             System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(owner, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
             {
@@ -346,18 +344,14 @@ public sealed class SandboxHost : IDisposable
         catch (IOException) { return null; } // it ended meanwhile
     }
 
-    /// <summary>Why there is no feed of refused system calls, or null when there is one.</summary>
-    public string? RefusalsUnavailable => audit is null ? "not watched on this server" : audit.Unavailable;
-
     /// <summary>
-    /// System calls a sandbox's filter refused, newest last: those of its processes (by their
-    /// cgroup, read as the kernel reported them), and those of the person's processes that ended
-    /// before they could be placed, when this sandbox's filter refuses that call.
+    /// The system calls a sandbox's own filter refused, oldest first, and how many in all; null
+    /// when it has no filter of its own (or is not the person's).
     /// </summary>
-    public IReadOnlyList<Playground.Engine.Xray.SeccompEvent> RefusalsOf(string ownerId, string runId)
+    public (IReadOnlyList<Playground.Engine.Xray.SeccompEvent> Recent, long Total)? RefusalsOf(string ownerId, string runId)
     {
-        if (audit is null || !_runs.TryGetValue(runId, out var run) || run.OwnerId != ownerId || run.IsHostShell) return [];
-        return audit.Of(run.Session, run.StartedAt, (people.Get(ownerId).OutsideId, Person.IdsPerPerson));
+        if (!_runs.TryGetValue(runId, out var run) || run.OwnerId != ownerId || run.IsHostShell || run.Session.Refusals is not { } feed) return null;
+        return (feed.Recent(), feed.Total);
     }
 
     /// <summary>Another shell in a running sandbox (its namespaces, cgroup, root and policy).</summary>

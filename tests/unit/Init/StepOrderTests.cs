@@ -34,7 +34,7 @@ public sealed class StepOrderTests
         public void SetIds(uint uid, uint gid, IReadOnlyList<uint> groups) => Call($"ids {uid}");
         public void SetCapabilities(ulong e, ulong p, ulong i, ulong a, int lastCap) => Call("capset");
         public void SetNoNewPrivs() => Call("no_new_privs");
-        public void InstallSeccomp(byte[] bpf, bool logRefusals) => Call("seccomp");
+        public int InstallSeccomp(byte[] bpf, bool listener) { Call(listener ? "seccomp with listener" : "seccomp"); return listener ? 42 : -1; }
         public void OpenTerminal(string devptsDir, ushort cols, ushort rows) => Call($"terminal {devptsDir}");
         public string ResolveCommand(string name, IReadOnlyList<string> env) { Call($"resolve {name}"); return "/bin/" + name; }
         public void Exec(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env) { Call($"execve {path}"); throw new StepFailure("execve", 0, "recorded"); }
@@ -49,6 +49,7 @@ public sealed class StepOrderTests
         public void Exec(string path) => Events.Add("exec");
         public void Started() => Events.Add("started");
         public void Exited(int status) => Events.Add($"exited {status >> 8}");
+        public void SeccompListener(int fd) => Events.Add($"listener {fd}");
     }
 
     static LaunchPlan Plan => new()
@@ -90,6 +91,27 @@ public sealed class StepOrderTests
         new Sandbox(Plan with { NoNewPrivs = false }, sys, new Reporter()).Run();
         Assert.True(sys.Calls.IndexOf("seccomp") < sys.Calls.IndexOf("bounding"));
         Assert.DoesNotContain("no_new_privs", sys.Calls);
+    }
+
+    [Fact]
+    public void A_filter_with_a_listener_goes_in_after_the_labs_and_its_listener_is_handed_over_before_the_exec_is_announced()
+    {
+        var sys = new RecordingSys();
+        var report = new Reporter();
+        new Sandbox(Plan with { OuterSeccompBpf = new byte[8], SeccompListener = true }, sys, report).Run();
+        Assert.Equal(["seccomp", "seccomp with listener", "spawn /bin/sh"], sys.Calls[^3..]);
+        var handed = report.Events.IndexOf("listener 42");
+        Assert.True(handed >= 0 && handed < report.Events.IndexOf("exec"), string.Join(", ", report.Events));
+    }
+
+    [Fact]
+    public void A_filter_with_a_listener_is_refused_without_no_new_privs_rather_than_loaded_early_where_init_would_ask_itself()
+    {
+        var sys = new RecordingSys();
+        var report = new Reporter();
+        Assert.Throws<StepFailure>(() => new Sandbox(Plan with { NoNewPrivs = false, SeccompListener = true }, sys, report).Run());
+        Assert.Equal("fail seccomp seccomp 22", report.Events[^1]);
+        Assert.DoesNotContain(sys.Calls, c => c.StartsWith("seccomp"));
     }
 
     [Fact]

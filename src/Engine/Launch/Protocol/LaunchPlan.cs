@@ -75,4 +75,7 @@ public sealed record LaunchPlan
     /// server starts in a lab would otherwise escape the lab's. Needs no_new_privs. Empty: none.
     /// </summary>
     public byte[] OuterSeccompBpf { get; init; } = [];
+    /// <summary>Load <see cref="SeccompBpf"/> with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) and hand it to
+    /// the engine, which answers the calls the filter asks about (its refusals, for the X-ray's feed).</summary>
+    public bool SeccompListener { get; init; }
 }

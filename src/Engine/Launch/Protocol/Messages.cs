@@ -17,6 +17,8 @@ public enum MessageType : byte
     Exited = 7,
     /// <summary>init → engine: a terminal made inside the sandbox; the master fd rides along (SCM_RIGHTS).</summary>
     Terminal = 8,
+    /// <summary>init → engine: the seccomp filter's listener (SCM_RIGHTS), sent right after loading it.</summary>
+    SeccompListener = 9,
 }
 
 /// <summary>The fds init is started with, beyond stdio (the engine's spawn puts them there).</summary>

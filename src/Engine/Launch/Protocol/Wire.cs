@@ -33,7 +33,7 @@ public sealed class WireWriter
         w.U32(p.Uid).U32(p.Gid).I32(p.Groups.Count);
         foreach (var g in p.Groups) w.U32(g);
         w.U64(p.CapBounding).U64(p.CapEffective).U64(p.CapPermitted).U64(p.CapInheritable).U64(p.CapAmbient)
-         .I32(p.LastCap).Bool(p.NoNewPrivs).Bytes(p.SeccompBpf).Str(p.Cwd).Strs(p.Env).Strs(p.Argv).Bytes(p.OuterSeccompBpf);
+         .I32(p.LastCap).Bool(p.NoNewPrivs).Bytes(p.SeccompBpf).Str(p.Cwd).Strs(p.Env).Strs(p.Argv).Bytes(p.OuterSeccompBpf).Bool(p.SeccompListener);
         return w.ToArray();
     }
 
@@ -78,7 +78,7 @@ public sealed class WireReader
             NewUserNamespace = user, Mounts = mounts, DevptsInside = devpts, Terminal = term, Columns = cols, Rows = rows, Hostname = host,
             Rlimits = rl, Uid = uid, Gid = gid, Groups = groups,
             CapBounding = U64(), CapEffective = U64(), CapPermitted = U64(), CapInheritable = U64(), CapAmbient = U64(),
-            LastCap = I32(), NoNewPrivs = Bool(), SeccompBpf = Bytes(), Cwd = Str(), Env = Strs(), Argv = Strs(), OuterSeccompBpf = Bytes(),
+            LastCap = I32(), NoNewPrivs = Bool(), SeccompBpf = Bytes(), Cwd = Str(), Env = Strs(), Argv = Strs(), OuterSeccompBpf = Bytes(), SeccompListener = Bool(),
         };
     }
 
