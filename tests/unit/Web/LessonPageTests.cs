@@ -70,7 +70,7 @@ public sealed class LessonPageTests : IAsyncLifetime
     public async Task A_failing_check_says_why_hints_come_one_at_a_time_and_typing_the_snippet_makes_it_pass()
     {
         var cut = _ctx.Render<LessonPage>(p => p.Add(x => x.Id, "01-make"));
-        Button(cut, "check step 1").Click();
+        await cut.InvokeAsync(() => Button(cut, "check step 1").Click()); // in one go: the page re-renders as the lab and terminal come and go
         cut.WaitForAssertion(() => Assert.Contains("Your lab is not running", cut.Find("[aria-label='check result 1']").TextContent), TimeSpan.FromSeconds(10));
 
         Assert.Empty(cut.FindAll("[aria-label='hint']"));
@@ -80,10 +80,10 @@ public sealed class LessonPageTests : IAsyncLifetime
         Assert.Equal(2, cut.FindAll("[aria-label='hint']").Count);
         Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Contains("Show a hint"));
 
-        Button(cut, "type snippet at line 10").Click(); // opens the host shell, then types into it
+        await cut.InvokeAsync(() => Button(cut, "type snippet at line 10").Click()); // opens the host shell, then types into it
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".lesson-terminal [data-terminal-id]")), TimeSpan.FromSeconds(10));
         await WaitForFileAsync();
-        Button(cut, "check step 1").Click();
+        await cut.InvokeAsync(() => Button(cut, "check step 1").Click()); // in one go: the page re-renders as the lab and terminal come and go
         cut.WaitForAssertion(() => Assert.Contains("Done: the check passed.", cut.Find("[aria-label='check result 1']").TextContent), TimeSpan.FromSeconds(10));
         Assert.NotNull(cut.Find("[aria-label='step done']"));
         var kept = await _course.OfAsync(Alice, "01-make");
