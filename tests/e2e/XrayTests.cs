@@ -48,6 +48,9 @@ public sealed class XrayTests(AppFixture fixture, ITestOutputHelper log) : IAsyn
         await Assertions.Expect(xray.GetByLabel("capabilities effective")).Not.ToContainTextAsync("chown");
         await Assertions.Expect(xray.GetByLabel("capabilities effective")).ToContainTextAsync("kill");
         await Assertions.Expect(xray.GetByLabel("seccomp")).ToContainTextAsync("2 filter(s): your lab's, then the sandbox's own");
+        // The rules in effect as compiled: docker-default's refusals and the spec's mkdir.
+        await Assertions.Expect(xray.GetByLabel("compiled filter")).ToContainTextAsync("BPF instructions");
+        await Assertions.Expect(xray.GetByLabel("compiled filter")).ToContainTextAsync("\"mkdir\"");
         await Assertions.Expect(xray.GetByLabel("mount /proc", new() { Exact = true })).ToHaveClassAsync("xray-spec"); // asked for by the spec
         await Assertions.Expect(xray.GetByLabel("mount /proc/keys", new() { Exact = true })).Not.ToHaveClassAsync("xray-spec"); // a mask, not asked for
 

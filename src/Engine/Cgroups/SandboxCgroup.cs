@@ -92,7 +92,13 @@ public sealed class SandboxCgroup : IDisposable
 
     public void Dispose() => Delete();
 
-    public ResourceUsage Usage() => hierarchy.Usage(Id);
+    /// <summary>Its use now. CPU time comes from the cgroup where it keeps one (v2); on v1 from its
+    /// processes, so time of processes that ended without being reaped in it is not counted.</summary>
+    public ResourceUsage Usage()
+    {
+        var use = hierarchy.Usage(Id);
+        return use.CpuSeconds is null ? use with { CpuSeconds = ResourceUsage.ProcessCpuSeconds(Processes()), CpuOfLiveProcesses = true } : use;
+    }
 
     bool WaitUntilEmpty(DateTime deadline)
     {

@@ -151,25 +151,8 @@ public sealed partial class LabManager : IDisposable
         var (workspaceUsed, workspaceSize) = Space(Root(name));
         // The lab's /tmp is a mount in its own namespace: seen through its reaper's root.
         var (tmpUsed, tmpSize) = Space($"/proc/{lab.InitPid}/root/tmp");
-        return new LabUsage(use.MemoryBytes, use.MemoryMaxBytes, use.PidsCurrent, use.PidsMax, use.CpuSeconds ?? ProcessCpuSeconds(cgroup.Processes()), lab.Spec.Limits.Cpus,
+        return new LabUsage(use.MemoryBytes, use.MemoryMaxBytes, use.PidsCurrent, use.PidsMax, use.CpuSeconds ?? 0, lab.Spec.Limits.Cpus,
             workspaceUsed, workspaceSize, tmpUsed, tmpSize, use.OomKills);
-    }
-
-    /// <summary>CPU time of these processes and of the children they reaped (utime, stime, cutime, cstime of /proc/PID/stat).</summary>
-    static double ProcessCpuSeconds(IEnumerable<int> pids)
-    {
-        long ticks = 0;
-        foreach (var pid in pids)
-        {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += long.Parse(f[11]) + long.Parse(f[12]) + long.Parse(f[13]) + long.Parse(f[14]);
-            }
-            catch (Exception e) when (e is IOException or FormatException) { } // ended meanwhile
-        }
-        return ticks / 100.0; // USER_HZ
     }
 
     /// <summary>statfs(2): bytes used and the size of the filesystem at <paramref name="path"/>.</summary>

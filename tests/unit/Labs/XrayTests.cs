@@ -115,6 +115,27 @@ public sealed class XrayTests(LabFixture f, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_busy_sandbox_shows_its_cpu_time_on_either_cgroup_version()
+    {
+        var lab = f.Labs.Create("xray-cpu");
+        try
+        {
+            var spec = SandboxSpec.Default(f.BusyboxRoot(lab), "/bin/sh", "-c", "while :; do :; done") with
+            {
+                UidMap = [new(0, 0, 65536)], GidMap = [new(0, 0, 65536)],
+            };
+            using var busy = f.Labs.Run("xray-cpu", spec);
+            var first = busy.Xray(lab.InitPid).Usage!.CpuSeconds!.Value;
+            await Task.Delay(1500);
+            var then = busy.Xray(lab.InitPid).Usage!;
+            output.WriteLine($"cpu {first:0.00} s, then {then.CpuSeconds:0.00} s (from its processes: {then.CpuOfLiveProcesses})");
+            Assert.True(then.CpuSeconds - first > 0.3, $"{then.CpuSeconds - first} s of CPU in 1.5 s of a busy loop");
+            busy.Kill();
+        }
+        finally { f.Labs.End("xray-cpu"); }
+    }
+
+    [Fact]
     public async Task Forks_refused_at_the_process_limit_and_OOM_kills_are_counted_for_the_xrays_events()
     {
         var lab = f.Labs.Create("xray-limits");
