@@ -109,7 +109,14 @@ public sealed class XrayTests(LabFixture f, ITestOutputHelper output)
             Assert.Contains("Permission denied", errors);
             Assert.Equal(302, feed.Total);
             Assert.Equal("rule 'mkdir → errno 13' (EACCES)", feed.Recent()[^1].RuleIn(spec.Seccomp));
+
+            // Its listeners (the first process's and the exec'd shell's) go with its processes.
+            var served = Playground.Engine.Seccomp.SeccompSupervisor.Shared.Count;
+            Assert.True(served >= 1);
             sandbox.Kill();
+            var left = served;
+            for (var i = 0; i < 100 && left > served - 1; i++, await Task.Delay(50)) left = Playground.Engine.Seccomp.SeccompSupervisor.Shared.Count;
+            Assert.True(left <= served - 1, $"{served} listeners before the sandbox ended, {left} after");
         }
         finally { f.Labs.End("xray-feed"); }
     }
