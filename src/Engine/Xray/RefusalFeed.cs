@@ -37,8 +37,8 @@ public sealed class RefusalFeed(SeccompProgram program)
     internal long WindowStart;
     internal int InWindow;
 
-    /// <summary>The filter as compiled: its answers are the ones the listener gives.</summary>
-    internal SeccompProgram Program { get; } = program;
+    /// <summary>The sandbox's own filter as compiled: its answers are the ones the listener gives.</summary>
+    public SeccompProgram Program { get; } = program;
 
     /// <summary>Every refusal since the sandbox started, including those no longer kept.</summary>
     public long Total => Interlocked.Read(ref _total);
